@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pipeline_ops.pipeline.cli import PipelineCommand, add_pipeline_arguments, parse_positive_int
+from pipeline_ops.pipeline.seed import seed_entity
+
+
+class Command(PipelineCommand):
+    help = (
+        "Register an entity; with --demo also write deterministic demo workbooks "
+        "(IONS-2025.xlsx, IONS-2026.xlsx) into its source folder."
+    )
+
+    def add_arguments(self, parser) -> None:
+        add_pipeline_arguments(parser, "entity", required=("entity",))
+        parser.add_argument("--demo", action="store_true", help="write demo workbooks")
+        parser.add_argument(
+            "--rows-per-month",
+            type=parse_positive_int,
+            default=1500,
+            help="orders per month sheet in the demo workbooks (default 1500)",
+        )
+        parser.add_argument(
+            "--years",
+            default="2025,2026",
+            help="comma-separated demo years (default 2025,2026)",
+        )
+
+    def handle(self, *, entity: str, demo: bool, rows_per_month: int, years: str, **_) -> None:
+        year_list = [int(y) for y in years.split(",") if y.strip()]
+        result = seed_entity(entity, demo=demo, rows_per_month=rows_per_month, years=year_list)
+        self.stdout.write(f"Entity {entity} {'registered' if result.created else 'exists'}.")
+        for path in result.workbooks:
+            self.stdout.write(f"Wrote {path}")
+        for line in result.notes:
+            self.stdout.write(line)

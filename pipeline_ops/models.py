@@ -1,0 +1,141 @@
+"""Django-side records. No pipeline logic lives here: see pipeline_ops/pipeline/."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Entity(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    source_dir = models.CharField(
+        max_length=500, blank=True, help_text="Overrides <PIPELINE_DATA_DIR>/sources/<CODE>/"
+    )
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name_plural = "entities"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PipelineRun(models.Model):
+    """Mirror of DuckDB `_pipeline_runs`, plus what the admin needs (queue state, who, task)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCESS = "success"
+        FAILED = "failed"
+
+    warehouse_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runs")
+    year = models.IntegerField()
+    month = models.IntegerField(null=True, blank=True)
+    month_end = models.IntegerField(null=True, blank=True)
+    stage = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    source_file_hash = models.CharField(max_length=64, blank=True)
+    row_count = models.BigIntegerField(null=True, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    trigger = models.CharField(max_length=16, default="command")
+    task_id = models.CharField(max_length=64, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    options = models.JSONField(default=dict, blank=True)
+    log = models.TextField(blank=True)
+    pid = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created", "-id")
+        indexes = [models.Index(fields=("entity", "year", "stage", "completed_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.entity_id and self.entity.code} {self.year} #{self.pk}"
+
+
+class ValidationIssue(models.Model):
+    class Severity(models.TextChoices):
+        ERROR = "error"
+        WARNING = "warning"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="issues")
+    year = models.IntegerField()
+    month = models.IntegerField(null=True, blank=True)
+    sheet = models.CharField(max_length=64, blank=True)
+    cell = models.CharField(max_length=80, blank=True)
+    rule = models.CharField(max_length=64)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    message = models.TextField()
+    value = models.TextField(blank=True)
+    run = models.ForeignKey(
+        PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
+    )
+
+    class Meta:
+        ordering = ("entity", "year", "month", "sheet", "id")
+        indexes = [models.Index(fields=("entity", "year", "month"))]
+
+    def __str__(self) -> str:
+        return f"{self.cell} {self.rule}"
+
+
+class Report(models.Model):
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="reports")
+    year = models.IntegerField()
+    month_start = models.IntegerField()
+    month_end = models.IntegerField()
+    type = models.CharField(max_length=16)
+    label = models.CharField(max_length=32)
+    json_path = models.CharField(max_length=500)
+    html_path = models.CharField(max_length=500, blank=True)
+    xlsx_path = models.CharField(max_length=500, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    run = models.ForeignKey(
+        PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.entity_id and self.entity.code} {self.year} {self.label}"
+
+
+class DimensionCache(models.Model):
+    """Ids of ops DB dimension rows resolved by publish (read-only mirror)."""
+
+    class Kind(models.TextChoices):
+        ENTITY = "entity"
+        PROGRAM = "program"
+        ORGANIZATION = "organization"
+        PERSON = "person"
+        ACCOUNT = "account"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="dimensions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=400)
+    ops_id = models.BigIntegerField()
+    label = models.CharField(max_length=400, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("entity", "kind", "key")
+        constraints = [
+            models.UniqueConstraint(fields=("entity", "kind", "key"), name="uniq_dimension_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} → {self.ops_id}"

@@ -1,0 +1,130 @@
+"""Flag parsing shared by every management command (seed plan T-001).
+
+Every parser raises `argparse.ArgumentTypeError`, so argparse names the flag, and
+`PipelineCommand` turns any bad flag into one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+ENTITY_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+UNITS = ("TM", "DR")
+REPORT_TYPES = ("monthly", "quarterly", "yearly")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    start: int
+    end: int
+
+    @property
+    def months(self) -> list[int]:
+        return list(range(self.start, self.end + 1))
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+
+def parse_month(value: str) -> MonthRange:
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{1,2})(?:\s*-\s*(\d{1,2}))?", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a month (use 2 or a range like 1-3)")
+    start = int(match.group(1))
+    end = int(match.group(2) or start)
+    for month in (start, end):
+        if not 1 <= month <= 12:
+            raise argparse.ArgumentTypeError(f"month {month} is outside 1-12 in '{value}'")
+    if start > end:
+        raise argparse.ArgumentTypeError(f"range '{value}' is reversed (start must be <= end)")
+    return MonthRange(start, end)
+
+
+def parse_entity(value: str) -> str:
+    code = str(value).strip().upper()
+    if not ENTITY_RE.fullmatch(code):
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not an entity code (2-16 letters, digits or _, starting with a letter)"
+        )
+    return code
+
+
+def parse_unit(value: str) -> str:
+    unit = str(value).strip().upper()
+    if unit not in UNITS:
+        raise argparse.ArgumentTypeError(f"unit '{value}' is not one of {', '.join(UNITS)}")
+    return unit
+
+
+def parse_type(value: str) -> str:
+    kind = str(value).strip().lower()
+    if kind not in REPORT_TYPES:
+        raise argparse.ArgumentTypeError(f"type '{value}' is not one of {', '.join(REPORT_TYPES)}")
+    return kind
+
+
+def parse_year(value: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not MIN_YEAR <= int(text) <= MAX_YEAR:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a year ({MIN_YEAR}-{MAX_YEAR})")
+    return int(text)
+
+
+def parse_positive_int(value: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a positive whole number")
+    return int(text)
+
+
+class OneLineParser(CommandParser):
+    """argparse prints usage plus the error; operators asked for one clear line."""
+
+    def error(self, message: str) -> NoReturn:
+        if getattr(self, "called_from_command_line", False):
+            sys.stderr.write(f"{self.prog}: error: {message}\n")
+            sys.exit(2)
+        raise CommandError(f"Error: {message}", returncode=2)
+
+
+FLAG_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "entity": (("--entity",), {"type": parse_entity, "help": "entity code, e.g. IONS"}),
+    "year": (("--year",), {"type": parse_year, "help": "workbook year, e.g. 2026"}),
+    "month": (("--month",), {"type": parse_month, "help": "month (2) or range (1-3)"}),
+    "unit": (("--unit",), {"type": parse_unit, "help": "unit: TM or DR"}),
+    "type": (("--type",), {"type": parse_type, "default": "monthly", "help": "report type"}),
+    "select": (("--select",), {"help": "dbt node selection, passed through"}),
+    "force": (("--force",), {"action": "store_true", "help": "skip safety checks"}),
+}
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser, *flags: str, required=()) -> None:
+    """Add the shared flags by name; `required` lists those that must be given."""
+    for flag in flags:
+        names, kwargs = FLAG_SPECS[flag]
+        options = dict(kwargs)
+        if flag in required:
+            options["required"] = True
+        parser.add_argument(*names, **options)
+
+
+class PipelineCommand(BaseCommand):
+    """Base for every pipeline command: one-line flag errors (exit 2)."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # Django builds a plain CommandParser; swap in the one-line error behaviour.
+        parser.__class__ = OneLineParser
+        return parser
+
+    def fail(self, message: str) -> NoReturn:
+        """A stage failed for a reason the operator can act on: one line, exit 1."""
+        raise CommandError(message, returncode=1)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Serve the admin and a django-q2 worker together; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+trap 'trap - INT TERM EXIT; kill 0 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
+"$PY" manage.py qcluster &
+"$PY" manage.py runserver --noreload "${ATLAS_ADDR:-127.0.0.1:8000}" &
+echo "Admin: http://${ATLAS_ADDR:-127.0.0.1:8000}/admin/  (Ctrl-C stops the server and the worker)"
+wait -n
