@@ -6,6 +6,8 @@ import pytest
 
 from pipeline_ops.models import Entity
 
+pytest_plugins = ["tests.workbooks", "tests.warehouse_fixtures", "tests.ops_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, settings) -> Path:

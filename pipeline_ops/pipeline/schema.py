@@ -1,0 +1,54 @@
+"""Warehouse raw tables (DESIGN §5). The contract between extract/load and dbt.
+
+Typed columns are NULL where the cell could not be typed; the `*_raw` text keeps what the
+person typed so validation can quote it. `source_row` is the Excel row number (1-based).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+RAW_DDL = """
+CREATE TABLE IF NOT EXISTS raw_orders (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
+    sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL, source_file_hash VARCHAR,
+    order_date DATE, order_date_raw VARCHAR,
+    invoice VARCHAR,
+    student_name VARCHAR, student_key VARCHAR,
+    organization VARCHAR,
+    program_code VARCHAR,
+    unit VARCHAR, unit_raw VARCHAR,
+    price BIGINT, price_raw VARCHAR,
+    discount BIGINT, discount_raw VARCHAR,
+    paid BIGINT, paid_raw VARCHAR,
+    payment_method VARCHAR,
+    status VARCHAR, status_raw VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw_programs (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL,
+    sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL, source_file_hash VARCHAR,
+    program_code VARCHAR, program_name VARCHAR, unit VARCHAR,
+    price BIGINT, price_raw VARCHAR, target_students INTEGER, target_students_raw VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw_organizations (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL,
+    sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL, source_file_hash VARCHAR,
+    organization VARCHAR, city VARCHAR, kind VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw_targets (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER, month_raw VARCHAR,
+    sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL, source_file_hash VARCHAR,
+    unit VARCHAR, revenue_target BIGINT, revenue_target_raw VARCHAR
+);
+CREATE TABLE IF NOT EXISTS _validation_issues (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER,
+    sheet VARCHAR, cell VARCHAR, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+    message VARCHAR NOT NULL, value VARCHAR, run_id BIGINT
+);
+"""
+
+RAW_TABLES = ("raw_orders", "raw_programs", "raw_organizations", "raw_targets")
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_DDL)

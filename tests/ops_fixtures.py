@@ -1,0 +1,1 @@
+"""Ops DB fixtures (owned by the publish work)."""

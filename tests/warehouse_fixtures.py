@@ -1,0 +1,1 @@
+"""Session-scoped warehouse built once by a real sync (owned by the transform work)."""
