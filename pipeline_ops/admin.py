@@ -1,21 +1,90 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from .forms import LaunchForm
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
+from .pipeline.cli import MonthRange
+from .pipeline.errors import PipelineError
+from .pipeline.launch import Work, enqueue
+from .views import download_file, download_report, run_progress
+
+ACTIONS = {
+    "sync": ("Sync (extract → load → validate → transform)", "sync", ()),
+    "publish": ("Publish to the ops DB", "publish", ()),
+    "report": ("Report", "report", ()),
+    "chain": ("Sync + publish + report", "sync", ("publish", "report")),
+}
+
+
+def _launch(modeladmin, request, queryset: QuerySet, action: str):
+    title, stage, then = ACTIONS[action]
+    form = LaunchForm(
+        request.POST if "apply" in request.POST else None, needs_month=stage != "sync" or bool(then)
+    )
+    if not form.is_valid():
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "entities": queryset,
+            "action": request.POST.get("action"),
+            "opts": modeladmin.model._meta,
+        }
+        return TemplateResponse(request, "admin/pipeline_ops/launch_form.html", context)
+    months: MonthRange | None = form.cleaned_data["month"]
+    queued, refused = 0, []
+    for entity in queryset:
+        work = Work(stage, entity.code, form.cleaned_data["year"], months,
+                    form.cleaned_data["report_type"], then)  # fmt: skip
+        try:
+            enqueue(work, user=request.user, trigger="admin")
+            queued += 1
+        except PipelineError as exc:
+            refused.append(str(exc))
+    for reason in refused:
+        modeladmin.message_user(request, f"Not queued: {reason}", messages.WARNING)
+    modeladmin.message_user(request, f"{title}: queued {queued} run(s).", messages.SUCCESS)
+    return None
+
+
+def _make_action(key: str):
+    def action(modeladmin, request, queryset):
+        return _launch(modeladmin, request, queryset, key)
+
+    action.__name__ = f"launch_{key}"
+    return admin.action(description=f"{ACTIONS[key][0]}…", permissions=("launch",))(action)
+
+
+class LaunchPermissionMixin:
+    def has_launch_permission(self, request) -> bool:
+        return request.user.has_perm("pipeline_ops.launch_pipelinerun")
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "active", "created")
+class EntityAdmin(LaunchPermissionMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "active", "latest_run", "created")
     list_filter = ("active",)
     search_fields = ("code", "name")
+    actions = tuple(_make_action(key) for key in ACTIONS)
+
+    @admin.display(description="Latest run")
+    def latest_run(self, obj: Entity) -> str:
+        run = obj.runs.filter(parent__isnull=True).first()
+        if run is None:
+            return "—"
+        url = reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk])
+        return format_html('<a href="{}">{} {}</a>', url, run.stage, run.status)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Run history and mirrors are written by the pipeline only."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -25,28 +94,164 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ActiveFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", "Queued or running"), ("done", "Finished"))
+
+    def queryset(self, request, queryset):
+        active = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
+        if self.value() == "active":
+            return queryset.filter(status__in=active)
+        if self.value() == "done":
+            return queryset.exclude(status__in=active)
+        return queryset
+
+
+class ChildRunInline(admin.TabularInline):
+    model = PipelineRun
+    fk_name = "parent"
+    fields = ("stage", "status", "started_at", "completed_at", "row_count", "error_message")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(PipelineRun)
-class PipelineRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "stage", "entity", "year", "month", "status", "started_at", "row_count")
-    list_filter = ("status", "stage", "entity")
-    list_select_related = ("entity",)
+class PipelineRunAdmin(LaunchPermissionMixin, ReadOnlyAdmin):
+    list_display = (
+        "id", "stage", "entity", "year", "period", "status_badge", "started_at",
+        "duration_text", "row_count", "triggered_by",
+    )  # fmt: skip
+    list_filter = (ActiveFilter, "status", "stage", "entity", "trigger", "created")
+    list_select_related = ("entity", "triggered_by")
+    date_hierarchy = "created"
+    search_fields = ("error_message", "task_id")
+    inlines = (ChildRunInline,)
+    actions = ("rerun",)
+    change_form_template = "admin/pipeline_ops/pipelinerun/change_form.html"
+    readonly_fields = (
+        "entity", "year", "month", "month_end", "stage", "status", "parent", "trigger",
+        "triggered_by", "task_id", "warehouse_id", "created", "started_at", "completed_at",
+        "row_count", "source_file_hash", "options", "error_message", "log",
+    )  # fmt: skip
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Viewing the detail page needs 'change' in Django's admin; nothing is editable.
+        return request.method == "GET" and self.has_view_permission(request, obj)
+
+    @admin.display(description="period")
+    def period(self, obj: PipelineRun) -> str:
+        if not obj.month:
+            return "year"
+        return f"{obj.month:02d}" + (f"–{obj.month_end:02d}" if obj.month_end != obj.month else "")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: PipelineRun) -> str:
+        return format_html('<span class="run-status run-{}">{}</span>', obj.status, obj.status)
+
+    @admin.display(description="duration")
+    def duration_text(self, obj: PipelineRun) -> str:
+        return f"{obj.duration.total_seconds():.1f} s" if obj.duration else "—"
+
+    @admin.action(description="Re-run selected failed runs", permissions=("launch",))
+    def rerun(self, request, queryset):
+        queued = 0
+        for run in queryset.filter(status=PipelineRun.Status.FAILED, parent__isnull=True):
+            months = MonthRange(run.month, run.month_end or run.month) if run.month else None
+            work = Work(run.stage, run.entity.code, run.year, months,
+                        run.options.get("report_type", "monthly"),
+                        tuple(run.options.get("then", ())))  # fmt: skip
+            try:
+                enqueue(work, user=request.user, trigger="admin")
+                queued += 1
+            except PipelineError as exc:
+                self.message_user(request, f"Not queued: {exc}", messages.WARNING)
+        self.message_user(request, f"Re-queued {queued} failed run(s).", messages.SUCCESS)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/progress/",
+                self.admin_site.admin_view(run_progress),
+                name="pipeline_ops_pipelinerun_progress",
+            )
+        ]
+        return extra + super().get_urls()
 
 
 @admin.register(ValidationIssue)
 class ValidationIssueAdmin(ReadOnlyAdmin):
-    list_display = ("cell", "rule", "severity", "entity", "year", "month", "message")
-    list_filter = ("severity", "rule", "entity")
-    list_select_related = ("entity",)
+    list_display = (
+        "cell_address",
+        "rule",
+        "severity",
+        "entity",
+        "year",
+        "month",
+        "message",
+        "value",
+    )
+    list_filter = ("severity", "rule", "entity", "year", "month")
+    list_select_related = ("entity", "run")
+    search_fields = ("cell", "message", "value")
+
+    @admin.display(description="cell", ordering="cell")
+    def cell_address(self, obj: ValidationIssue) -> str:
+        return format_html("<strong><code>{}</code></strong>", obj.cell)
 
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
-    list_display = ("entity", "year", "label", "type", "created")
-    list_select_related = ("entity",)
+    list_display = ("entity", "year", "label", "type", "files", "created", "warning_count")
+    list_filter = ("type", "entity", "year")
+    list_select_related = ("entity", "run")
+
+    @admin.display(description="files")
+    def files(self, obj: Report) -> str:
+        links = [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:pipeline_ops_report_download", args=[obj.pk, kind]),
+                kind.upper(),
+            )
+            for kind in ("json", "html", "xlsx")
+            if getattr(obj, f"{kind}_path")
+        ]
+        preview = reverse("admin:pipeline_ops_report_download", args=[obj.pk, "preview"])
+        if obj.html_path:
+            links.append(format_html('<a href="{}" target="_blank">preview</a>', preview))
+        return format_html(" · ".join(["{}"] * len(links)), *links) if links else "—"
+
+    @admin.display(description="warnings")
+    def warning_count(self, obj: Report) -> int:
+        return len(obj.warnings or [])
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/download/<str:kind>/",
+                self.admin_site.admin_view(download_report),
+                name="pipeline_ops_report_download",
+            ),
+            path(
+                "files/<path:relpath>",
+                self.admin_site.admin_view(download_file),
+                name="pipeline_ops_report_file",
+            ),
+        ]
+        return extra + super().get_urls()
 
 
 @admin.register(DimensionCache)
 class DimensionCacheAdmin(ReadOnlyAdmin):
-    list_display = ("entity", "kind", "key", "ops_id", "updated")
+    list_display = ("entity", "kind", "key", "ops_id", "label", "updated")
     list_filter = ("kind", "entity")
     list_select_related = ("entity",)
+    search_fields = ("key", "label")

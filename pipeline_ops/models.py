@@ -59,7 +59,21 @@ class PipelineRun(models.Model):
 
     class Meta:
         ordering = ("-created", "-id")
-        indexes = [models.Index(fields=("entity", "year", "stage", "completed_at"))]
+        indexes = [
+            models.Index(fields=("entity", "year", "stage", "completed_at")),
+            models.Index(fields=("status",)),
+        ]
+        permissions = (("launch_pipelinerun", "Can launch pipeline runs"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration(self):
+        if self.started_at and self.completed_at:
+            return self.completed_at - self.started_at
+        return None
 
     def __str__(self) -> str:
         return f"{self.stage} {self.entity_id and self.entity.code} {self.year} #{self.pk}"

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from pipeline_ops.pipeline.cli import PipelineCommand
+from pipeline_ops.pipeline.schedules import setup_schedules
+
+
+class Command(PipelineCommand):
+    help = (
+        "Create the django-q2 schedules (idempotent): a nightly sync of each active entity's "
+        "current year, and on the 1st of each month publish + monthly report of the previous month."
+    )
+
+    def handle(self, **_) -> None:
+        made, kept = setup_schedules()
+        self.stdout.write(f"Schedules: {made} created, {kept} already present.")

@@ -1,0 +1,77 @@
+"""The freshness board: per entity and month, the furthest stage that succeeded (admin index).
+
+Reads the Django run mirror only; web requests never open the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..models import Entity, PipelineRun
+
+LEVELS = (
+    ("extract", "extracted"),
+    ("validate", "validated"),
+    ("transform", "transformed"),
+    ("publish", "published"),
+    ("report", "reported"),
+)
+LEVEL_OF = {stage: i for i, (stage, _) in enumerate(LEVELS)}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass
+class Cell:
+    month: int
+    level: int = -1
+    stale: bool = False
+    latest: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return LEVELS[self.level][1] if self.level >= 0 else "—"
+
+    @property
+    def css(self) -> str:
+        return LEVELS[self.level][0] if self.level >= 0 else "none"
+
+
+def _covers(run: PipelineRun, month: int) -> bool:
+    return run.month is None or run.month <= month <= (run.month_end or run.month)
+
+
+def _apply(cell: Cell, run: PipelineRun) -> None:
+    key = "transform" if run.stage == "transform" else run.stage
+    cell.latest.setdefault(key, run.completed_at)
+    if run.stage in LEVEL_OF:
+        cell.level = max(cell.level, LEVEL_OF[run.stage])
+
+
+def _mark_stale(cell: Cell) -> None:
+    loaded, built = cell.latest.get("load"), cell.latest.get("transform")
+    reported = cell.latest.get("report")
+    cell.stale = bool(
+        (loaded and (not built or built < loaded)) or (reported and built and reported < built)
+    )
+
+
+def board(year: int) -> list[tuple[Entity, list[Cell]]]:
+    runs = (
+        PipelineRun.objects.filter(year=year, status=PipelineRun.Status.SUCCESS)
+        .exclude(completed_at=None)
+        .order_by("-completed_at")
+    )
+    by_entity: dict[int, list[PipelineRun]] = {}
+    for run in runs:
+        by_entity.setdefault(run.entity_id, []).append(run)
+    rows = []
+    for entity in Entity.objects.filter(active=True):
+        cells = [Cell(month) for month in range(1, 13)]
+        for run in by_entity.get(entity.pk, []):
+            for cell in cells:
+                if _covers(run, cell.month):
+                    _apply(cell, run)
+        for cell in cells:
+            _mark_stale(cell)
+        rows.append((entity, cells))
+    return rows

@@ -1,0 +1,121 @@
+"""Queueing work for the django-q2 worker, and running it there.
+
+The admin actions, the schedules and `manage.py enqueue` call `enqueue()`; the worker's
+task calls `execute()`. Both sides guard against running the same work twice: `enqueue`
+refuses while an equal run is queued or running, and `execute` claims the queued row with a
+conditional update (see runs.record_pipeline_start).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Entity, PipelineRun
+from .cli import MonthRange
+from .errors import PipelineError
+from .runs import AlreadyClaimed
+
+log = logging.getLogger(__name__)
+
+# Launchable work → "module:function" of its domain function.
+STAGES = {
+    "sync": "pipeline_ops.pipeline.sync:run_sync",
+    "publish": "pipeline_ops.pipeline.publish:run_publish",
+    "report": "pipeline_ops.pipeline.report:run_report",
+}
+CHAIN = ("sync", "publish", "report")
+ACTIVE = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
+
+
+class AlreadyActive(PipelineError):
+    pass
+
+
+@dataclass(frozen=True)
+class Work:
+    stage: str
+    entity: str
+    year: int
+    months: MonthRange | None = None
+    report_type: str = "monthly"
+    then: tuple[str, ...] = ()
+
+    @property
+    def options(self) -> dict:
+        return {"report_type": self.report_type, "then": list(self.then)}
+
+
+def _stage_function(stage: str):
+    module, name = STAGES[stage].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def enqueue(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
+    run = create_queued_run(work, user=user, trigger=trigger)
+    from django_q.tasks import async_task
+
+    task_id = async_task("pipeline_ops.tasks.execute_run", run.pk, task_name=f"{run}"[:100])
+    PipelineRun.objects.filter(pk=run.pk).update(task_id=task_id or "")
+    run.task_id = task_id or ""
+    return run
+
+
+def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
+    """Refuse while the same work is queued or running; the entity row lock serialises this."""
+    with transaction.atomic():
+        entity = Entity.objects.select_for_update().get(code=work.entity)
+        start, end = (work.months.start, work.months.end) if work.months else (None, None)
+        same = PipelineRun.objects.filter(
+            entity=entity, year=work.year, stage=work.stage, month=start, month_end=end,
+            status__in=ACTIVE, parent__isnull=True,
+        )  # fmt: skip
+        active = same.first()
+        if active is not None:
+            what = f"{work.stage} {work.entity} {work.year}"
+            raise AlreadyActive(f"{what} is already {active.status} (run {active.pk}).")
+        return PipelineRun.objects.create(
+            entity=entity, year=work.year, month=start, month_end=end, stage=work.stage,
+            triggered_by=user, trigger=trigger, options=work.options,
+        )  # fmt: skip
+
+
+def execute(run_pk: int) -> str:
+    """Run a queued PipelineRun (and the stages chained after it). Returns a summary."""
+    run = PipelineRun.objects.select_related("entity").get(pk=run_pk)
+    months = MonthRange(run.month, run.month_end or run.month) if run.month else None
+    try:
+        _call(run.stage, run, months, queued=run)
+        for follow in run.options.get("then", []):
+            _call(follow, run, months, parent=run)
+    except AlreadyClaimed as exc:
+        return str(exc)
+    except Exception as exc:
+        _fail_if_unfinished(run, exc)
+        from .notify import notify_failure
+
+        notify_failure(PipelineRun.objects.get(pk=run.pk))
+        return f"failed: {exc}"
+    return f"{run.stage} {run.entity.code} {run.year}: success"
+
+
+def _call(stage: str, run: PipelineRun, months: MonthRange | None, **kw) -> PipelineRun:
+    kwargs = dict(kw)
+    if stage == "report":
+        kwargs["report_type"] = run.options.get("report_type", "monthly")
+    return _stage_function(stage)(run.entity.code, run.year, months, **kwargs)
+
+
+def _fail_if_unfinished(run: PipelineRun, exc: Exception) -> None:
+    """A failure before the stage claimed its row (or after it died) must not stay queued."""
+    if not isinstance(exc, PipelineError):
+        log.exception("run %s crashed", run.pk)
+    PipelineRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
+        status=PipelineRun.Status.FAILED,
+        completed_at=timezone.now(),
+        error_message=str(exc) or type(exc).__name__,
+    )

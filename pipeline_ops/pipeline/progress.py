@@ -1,0 +1,66 @@
+"""The progress strip of a run: each stage of its chain as done / running / waiting."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.utils import timezone
+
+from ..models import PipelineRun
+
+CHAINS = {
+    "sync": ("extract", "load", "validate", "transform"),
+    "report": ("format", "present"),
+}
+
+
+@dataclass
+class Step:
+    stage: str
+    state: str  # done, failed, running, waiting, skipped
+    seconds: float | None
+    rows: int | None
+    run_id: int | None
+
+
+def _expected(run: PipelineRun) -> list[str]:
+    stages = list(CHAINS.get(run.stage, ()))
+    for follow in run.options.get("then", []):
+        stages.append(follow)
+    return stages
+
+
+def _state(child: PipelineRun | None, parent_done: bool) -> str:
+    if child is None:
+        return "skipped" if parent_done else "waiting"
+    return {"success": "done", "failed": "failed"}.get(child.status, "running")
+
+
+def _seconds(child: PipelineRun | None) -> float | None:
+    if child is None or child.started_at is None:
+        return None
+    end = child.completed_at or timezone.now()
+    return round((end - child.started_at).total_seconds(), 1)
+
+
+def progress(run: PipelineRun) -> list[Step]:
+    children = {c.stage: c for c in run.children.order_by("id")}
+    parent_done = not run.is_active
+    steps = []
+    for stage in _expected(run) or [run.stage]:
+        child = children.get(stage) if stage != run.stage or run.stage in CHAINS else run
+        steps.append(
+            Step(stage, _state(child, parent_done), _seconds(child),
+                 child.row_count if child else None, child.pk if child else None)
+        )  # fmt: skip
+    return steps
+
+
+def progress_payload(run: PipelineRun) -> dict:
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "active": run.is_active,
+        "error": run.error_message,
+        "steps": [asdict(step) for step in progress(run)],
+    }

@@ -1,0 +1,16 @@
+"""django-q2 tasks: plain functions, queued by dotted path with primary keys as arguments."""
+
+from __future__ import annotations
+
+from .pipeline import launch
+
+
+def execute_run(run_pk: int) -> str:
+    return launch.execute(run_pk)
+
+
+def scheduled(stage: str, entity: str, year: int | None = None, month: int | None = None) -> str:
+    """Entry point of django-q2 Schedules (see `manage.py setup_schedules`)."""
+    from .pipeline.schedules import launch_scheduled
+
+    return launch_scheduled(stage, entity, year, month)
