@@ -66,22 +66,24 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "config.wsgi.application"
 
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": PIPELINE_DATA_DIR / "django.sqlite3",
-            # WAL + busy timeout + IMMEDIATE: the web process and the django-q2 worker
-            # write at the same time; without these the ORM broker hits "database is locked".
-            "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-            },
-        }
-    }
+SQLITE_OPTIONS = {
+    # WAL + busy timeout + IMMEDIATE: the web process and the django-q2 worker write at
+    # the same time; without these the ORM broker hits "database is locked".
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{PIPELINE_DATA_DIR / 'django.sqlite3'}",
+        conn_max_age=0 if "sqlite" in os.environ.get("DATABASE_URL", "sqlite") else 60,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+    # A file (not :memory:) so a worker subprocess started by a test sees the test data.
+    test_db = PIPELINE_DATA_DIR / f"test_django_{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(test_db)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS: list[dict] = []
