@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import pytest
+
+from pipeline_ops import opsdb
+from pipeline_ops.models import DimensionCache, PipelineRun
+from pipeline_ops.pipeline import publish
+from pipeline_ops.pipeline.cli import MonthRange
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.publish import run_publish
+from tests.ops_fixtures import (
+    fake_warehouse,
+    make_order,
+    month_checksum,
+    month_orders,
+    ops_checksum,
+    ops_rows,
+    record_warehouse_run,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def publish_months(spec: str, **kw) -> PipelineRun:
+    start, _, end = spec.partition("-")
+    return run_publish("IONS", 2026, MonthRange(int(start), int(end or start)), **kw)
+
+
+def test_publishing_writes_one_order_per_invoice_and_one_payment_per_paid_order(entity):
+    orders = [*month_orders(1, 12), make_order(1, 99, paid=0)]
+    fake_warehouse(orders)
+    run = publish_months("1")
+    published = ops_rows("SELECT invoice, paid, net_amount FROM commerce_order ORDER BY invoice")
+    expected = sorted((o["invoice"], o["paid"], o["net_amount"]) for o in orders)
+    assert published == expected
+    payments = ops_rows(
+        "SELECT o.invoice, f.amount FROM finance_transaction f"
+        " JOIN commerce_order o ON o.id = f.order_id ORDER BY o.invoice"
+    )
+    assert payments == sorted((o["invoice"], o["paid"]) for o in orders if o["paid"] > 0)
+    assert run.status == "success" and run.row_count == len(orders)
+
+
+def test_every_reference_points_at_an_existing_row(entity):
+    fake_warehouse(month_orders(1, 30) + month_orders(2, 30, org=None))
+    publish_months("1-2")
+    with opsdb.connect() as client:
+        assert opsdb.query(client, "PRAGMA foreign_key_check") == []
+        rows = opsdb.query(client, "SELECT count(*) FROM commerce_order WHERE program_id IS NULL")
+    assert rows == [(0,)]
+
+
+def test_publishing_the_same_month_twice_leaves_identical_contents(entity):
+    fake_warehouse(month_orders(1, 40) + month_orders(2, 40))
+    publish_months("1-2")
+    first = ops_checksum()
+    publish_months("1-2")
+    publish_months("2")
+    assert ops_checksum() == first
+
+
+def test_publishing_february_leaves_january_untouched(entity):
+    fake_warehouse(month_orders(1, 25) + month_orders(2, 25))
+    publish_months("1-2")
+    january = month_checksum(2026, 1)
+    fake_warehouse(month_orders(1, 5) + month_orders(2, 25, paid=1))
+    publish_months("2")
+    assert month_checksum(2026, 1) == january
+    assert ops_rows("SELECT DISTINCT paid FROM commerce_order WHERE month = 2") == [(1,)]
+
+
+def test_a_republished_month_drops_orders_that_left_the_workbook(entity):
+    fake_warehouse(month_orders(3, 10))
+    publish_months("3")
+    fake_warehouse(month_orders(3, 4))
+    publish_months("3")
+    assert ops_rows("SELECT count(*) FROM commerce_order") == [(4,)]
+    assert ops_rows("SELECT count(*) FROM finance_transaction") == [(4,)]
+
+
+def test_an_invoice_moved_to_another_month_is_published_once(entity):
+    moved = make_order(1, 7)
+    fake_warehouse([moved, make_order(1, 8)])
+    publish_months("1")
+    fake_warehouse([{**moved, "month": 2}, make_order(1, 8)])
+    publish_months("2")
+    assert ops_rows("SELECT month FROM commerce_order WHERE invoice = ?", [moved["invoice"]]) == [
+        (2,)
+    ]
+
+
+def test_three_spellings_of_one_name_become_one_person(entity):
+    spellings = ["Budi  Santoso", "budi santoso", "BUDI SANTOSO"]
+    orders = [make_order(1, n, name=name) for n, name in enumerate(spellings)]
+    fake_warehouse([*orders, make_order(1, 50, name="Budi Santosa")])
+    publish_months("1")
+    people = ops_rows("SELECT name_key FROM db_person ORDER BY name_key")
+    assert people == [("budi santosa",), ("budi santoso",)]
+    person_ids = ops_rows(
+        "SELECT DISTINCT person_id FROM commerce_order WHERE invoice IN (?, ?, ?)",
+        [o["invoice"] for o in orders],
+    )
+    assert len(person_ids) == 1
+
+
+def test_an_account_is_one_per_person_and_organization(entity):
+    orders = [
+        make_order(1, 1, name="Ani", org="SMA 1"),
+        make_order(1, 2, name="ani", org="sma  1"),
+        make_order(1, 3, name="Ani", org="SMA 2"),
+        make_order(1, 4, name="Ani", org=None),
+        make_order(1, 5, name="ANI", org=""),
+    ]
+    fake_warehouse(orders)
+    publish_months("1")
+    accounts = ops_rows("SELECT count(*), count(DISTINCT person_id) FROM db_account")
+    assert accounts == [(3, 1)]
+    assert ops_rows("SELECT count(*) FROM db_organization") == [(2,)]
+
+
+def test_dimension_ids_are_mirrored_into_the_django_cache(entity):
+    fake_warehouse([make_order(1, 1, name="Citra Dewi", org="SMP 4")])
+    publish_months("1")
+    person_id = ops_rows("SELECT person_id FROM commerce_order")[0][0]
+    cached = DimensionCache.objects.get(entity=entity, kind="person", key="citra dewi")
+    assert (cached.ops_id, cached.label) == (person_id, "Citra Dewi")
+    kinds = set(DimensionCache.objects.values_list("kind", flat=True))
+    assert kinds == {"entity", "program", "organization", "person", "account"}
+
+
+def test_a_failure_in_the_last_statement_leaves_every_table_as_before(entity, monkeypatch):
+    fake_warehouse(month_orders(1, 20) + month_orders(2, 20))
+    publish_months("1")
+    before = ops_checksum()
+    fake_warehouse(month_orders(1, 9, paid=3, name="Someone New") + month_orders(2, 20))
+    real = publish.build_statements
+
+    def with_bad_last_statement(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        # Violates UNIQUE (entity_id, year, invoice): the batch fails after everything else ran.
+        plan.statements.append(
+            ("INSERT INTO commerce_order SELECT * FROM commerce_order LIMIT 1", [])
+        )
+        return plan
+
+    monkeypatch.setattr(publish, "build_statements", with_bad_last_statement)
+    with pytest.raises(PipelineError, match="nothing was changed"):
+        publish_months("1-2")
+    assert ops_checksum() == before
+    assert PipelineRun.objects.filter(stage="publish").first().status == "failed"
+
+
+def test_it_refuses_a_month_whose_latest_validate_failed(entity, data_dir):
+    fake_warehouse(month_orders(1, 3) + month_orders(2, 3))
+    record_warehouse_run("IONS", 2026, "validate", month=2, status="failed")
+    with pytest.raises(PipelineError, match="Month 2: its latest validate"):
+        publish_months("1-2")
+    assert not (data_dir / "ops.db").exists()
+    assert PipelineRun.objects.get(stage="publish").status == "failed"
+
+
+def test_it_refuses_a_month_loaded_after_the_last_transform(entity):
+    fake_warehouse(month_orders(1, 3))
+    record_warehouse_run("IONS", 2026, "load", month=1)
+    with pytest.raises(PipelineError, match="transform is older than its latest load"):
+        publish_months("1")
+    record_warehouse_run("IONS", 2026, "transform")
+    publish_months("1")
+
+
+def test_it_refuses_a_month_that_was_never_loaded(entity):
+    fake_warehouse(month_orders(1, 3))
+    with pytest.raises(PipelineError, match="Month 4: nothing has been loaded"):
+        publish_months("4")
+
+
+def test_force_publishes_anyway_and_warns(entity):
+    fake_warehouse(month_orders(1, 3))
+    record_warehouse_run("IONS", 2026, "validate", month=1, status="failed")
+    warnings: list[str] = []
+    run = publish_months("1", force=True, warn=warnings.append)
+    assert run.status == "success"
+    assert any("--force" in w and "validate" in w for w in warnings)
+    assert ops_rows("SELECT count(*) FROM commerce_order") == [(3,)]
+
+
+def test_without_a_transformed_warehouse_it_says_to_sync_first(entity):
+    with pytest.raises(PipelineError, match="run `sync`"):
+        publish_months("1", force=True)
