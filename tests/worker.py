@@ -1,0 +1,62 @@
+"""A real django-q2 worker (`manage.py qcluster`) in a subprocess, sharing the test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+from pipeline_ops.models import PipelineRun
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def worker_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(PIPELINE_DATA_DIR=str(data_dir), DATABASE_URL=database_url(), Q_WORKERS="1")
+    return env
+
+
+@contextmanager
+def running_worker(data_dir: Path) -> Iterator[subprocess.Popen]:
+    log = (data_dir / "qcluster.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT, env=worker_env(data_dir), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def wait_for_run(run_pk: int, timeout: float = 240) -> PipelineRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = PipelineRun.objects.get(pk=run_pk)
+        if not run.is_active:
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_pk} still {run.status} after {timeout}s")
