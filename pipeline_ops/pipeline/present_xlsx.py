@@ -1,0 +1,110 @@
+"""The report as a workbook: one sheet per section, real numbers with number formats.
+
+Money cells hold integer rupiah (so finance can sum them) formatted `Rp #,##0`;
+percentages hold the JSON's value (12.5 means 12.5%) formatted `0.0"%"`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+MONEY = '"Rp "#,##0'
+PCT = '0.0"%"'
+COUNT = "#,##0"
+HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+# (header, key, number format, width)
+UNIT_COLUMNS = [
+    ("Unit", "unit", None, 10),
+    ("Actual", "actual", MONEY, 20),
+    ("Target", "target", MONEY, 20),
+    ("Achievement", "achievement_pct", PCT, 14),
+    ("Previous", "previous", MONEY, 20),
+    ("Change", "change_pct", PCT, 12),
+]
+MONTH_COLUMNS = [
+    ("Month", "month", "0", 10),
+    ("Actual", "actual", MONEY, 20),
+    ("Target", "target", MONEY, 20),
+]
+PROGRAM_COLUMNS = [
+    ("Code", "code", None, 16),
+    ("Program", "name", None, 36),
+    ("Unit", "unit", None, 8),
+    ("Enrollments", "enrollments", COUNT, 13),
+    ("Target", "target", COUNT, 10),
+    ("Achievement", "achievement_pct", PCT, 14),
+    ("Revenue", "revenue", MONEY, 20),
+]
+ORGANIZATION_COLUMNS = [
+    ("Organization", "name", None, 40),
+    ("Students", "students", COUNT, 11),
+    ("Revenue", "revenue", MONEY, 20),
+]
+
+
+def _summary_rows(report: dict) -> list[tuple[str, object, str | None]]:
+    revenue = report["revenue"]
+    return [
+        ("Entity", report["entity"], None),
+        ("Period", f"{report['year']} {report['label']}", None),
+        ("Months", ", ".join(str(m) for m in report["months"]), None),
+        ("Revenue (actual)", revenue["actual"], MONEY),
+        ("Revenue target", revenue["target"], MONEY),
+        ("Achievement", revenue["achievement_pct"], PCT),
+        ("Previous period", revenue["previous"], MONEY),
+        ("Change", revenue["change_pct"], PCT),
+        ("Collected", revenue["collected"], MONEY),
+        ("Outstanding", revenue["outstanding"], MONEY),
+        ("Orders", report["orders"]["total"], COUNT),
+        ("Cancelled orders", report["orders"]["cancelled"], COUNT),
+        ("Generated at", report["generated_at"], None),
+    ]
+
+
+def _header(ws, titles: list[str], widths: list[int]) -> None:
+    ws.append(titles)
+    for index, width in enumerate(widths, start=1):
+        cell = ws.cell(row=1, column=index)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(vertical="center")
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+
+
+def _table(wb: Workbook, title: str, columns: list[tuple], rows: list[dict]) -> None:
+    ws = wb.create_sheet(title)
+    _header(ws, [c[0] for c in columns], [c[3] for c in columns])
+    for row in rows:
+        ws.append([row[c[1]] for c in columns])
+        for index, (_, _, fmt, _) in enumerate(columns, start=1):
+            if fmt:
+                ws.cell(row=ws.max_row, column=index).number_format = fmt
+
+
+def _summary(wb: Workbook, report: dict) -> None:
+    ws = wb.active
+    ws.title = "Summary"
+    _header(ws, ["Measure", "Value"], [24, 26])
+    for label, value, fmt in _summary_rows(report):
+        ws.append([label, value])
+        if fmt:
+            ws.cell(row=ws.max_row, column=2).number_format = fmt
+    for warning in report["warnings"]:
+        ws.append(["Warning", warning])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="9C2A00")
+
+
+def write_xlsx(report: dict, path: Path) -> None:
+    wb = Workbook()
+    _summary(wb, report)
+    _table(wb, "By unit", UNIT_COLUMNS, report["revenue"]["by_unit"])
+    _table(wb, "By month", MONTH_COLUMNS, report["revenue"]["by_month"])
+    _table(wb, "Programs", PROGRAM_COLUMNS, report["programs"])
+    _table(wb, "Top organizations", ORGANIZATION_COLUMNS, report["top_organizations"])
+    wb.save(path)
