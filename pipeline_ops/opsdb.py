@@ -7,6 +7,7 @@ created and versioned here (`_schema_version`), idempotently, by `ensure_schema(
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -101,7 +102,7 @@ def connect(url: str | None = None) -> Iterator[Client]:
     token = getattr(settings, "OPS_DB_AUTH_TOKEN", None) or None
     try:
         raw = libsql_client.create_client_sync(url, auth_token=token)
-    except (OpsDbError, OSError, ValueError) as exc:
+    except (OpsDbError, sqlite3.Error, OSError, ValueError) as exc:
         raise PipelineError(f"Cannot open the ops DB {describe_url(url)}: {exc}") from exc
     try:
         client = Client(raw, url)

@@ -138,9 +138,13 @@ def write_ops(
     entity: str, year: int, months: MonthRange, orders: list[tuple]
 ) -> tuple[Plan, Dimensions]:
     with opsdb.connect() as client:
-        opsdb.ensure_schema(client)
-        dims = Dimensions.load(client, entity)
-        plan = build_statements(client, dims, year, months, orders)
+        try:
+            opsdb.ensure_schema(client)
+            dims = Dimensions.load(client, entity)
+            plan = build_statements(client, dims, year, months, orders)
+        except opsdb.OpsDbError as exc:
+            where = opsdb.describe_url(client.url)
+            raise PipelineError(f"Cannot read the ops DB {where}: {exc}") from exc
         opsdb.run_batch(client, plan.statements)
     return plan, dims
 
