@@ -1,1 +1,167 @@
-"""Session-scoped warehouse built once by a real sync (owned by the transform work)."""
+"""A built warehouse for tests that need dbt's models without running dbt themselves.
+
+Fixtures (loaded for every test through conftest's `pytest_plugins`):
+
+- `built_warehouse` (session): a `BuiltWarehouse` — `path` of a warehouse.duckdb built
+  ONCE per test session by real subprocesses (`manage.py migrate`, `seed`, then `sync` of
+  the standard hand-built workbook), plus the hand-built rows it came from (`orders`,
+  `programs`, `targets`, `entity`, `year`) so tests can compute expectations themselves.
+  Treat the file as read-only; use `warehouse` to get a private copy.
+- `warehouse` (function): copies that file to `<PIPELINE_DATA_DIR>/warehouse.duckdb` of
+  the current test, registers Entity IONS (it uses conftest's `entity` fixture, so asking
+  for both is fine) and returns the copy's Path. Raw tables, stg_/int_/mart_ models and
+  `_pipeline_runs` are all there (those run rows have no Django mirror in the test DB).
+
+`insert_raw_rows(con, ...)` writes hand-built rows straight into the raw tables (for tests
+that must force data no workbook could carry, e.g. a duplicate invoice).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline_ops.pipeline.schema import ensure_raw_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTITY, YEAR = "IONS", 2026
+MONTH_SHEETS = {1: "JAN", 2: "FEB", 3: "MAR"}
+
+PROGRAMS = [
+    {"program_code": "TM-SD-REG", "program_name": "SD Reguler", "unit": "TM",
+     "price": 1_500_000, "target_students": 4},
+    {"program_code": "DR-SMP-ONL", "program_name": "SMP Online", "unit": "DR",
+     "price": 900_000, "target_students": 3},
+    {"program_code": "TM-SMA-INT", "program_name": "SMA Intensif", "unit": "TM",
+     "price": 2_000_000, "target_students": 2},
+]  # fmt: skip
+TARGETS = [
+    {"month": 1, "unit": "TM", "revenue_target": 5_000_000},
+    {"month": 1, "unit": "DR", "revenue_target": 2_000_000},
+    {"month": 2, "unit": "TM", "revenue_target": 6_000_000},
+    {"month": 3, "unit": "TM", "revenue_target": 7_000_000},
+]
+
+
+def _order(month, day, invoice, student, org, code, unit, price, discount, paid, status):
+    return {
+        "month": month, "order_date": date(YEAR, month, day), "invoice": invoice,
+        "student_name": student, "organization": org, "program_code": code, "unit": unit,
+        "price": price, "discount": discount, "paid": paid, "payment_method": "Transfer",
+        "status": status,
+    }  # fmt: skip
+
+
+# Month 1 and 2 have orders; month 3 only a target (so it is not a loaded month).
+ORDERS = [
+    _order(1, 5, "INV-001", "Ani Lestari", "SDN 1 Bandung", "TM-SD-REG", "TM",
+           1_500_000, 0, 1_500_000, "LUNAS"),
+    _order(1, 9, "INV-002", "Budi Santoso", "SDN 1 Bandung", "TM-SD-REG", "TM",
+           1_500_000, 250_000, 500_000, "CICIL"),
+    _order(1, 12, "INV-003", "Citra Dewi", "SMPN 3 Bogor", "DR-SMP-ONL", "DR",
+           900_000, 0, 900_000, "LUNAS"),
+    _order(1, 20, "INV-004", "Dedi Kurnia", "SMPN 3 Bogor", "DR-SMP-ONL", "DR",
+           900_000, 100_000, 0, "BATAL"),
+    _order(2, 2, "INV-005", "Eka Putri", "SMA 8 Depok", "TM-SMA-INT", "TM",
+           2_000_000, 500_000, 1_500_000, "LUNAS"),
+    _order(2, 14, "INV-006", "Fajar Nugroho", "SDN 1 Bandung", "TM-SD-REG", None,
+           1_500_000, 0, 750_000, "CICIL"),
+    _order(2, 21, "INV-007", "Gita Maharani", "SMPN 3 Bogor", "DR-SMP-ONL", "DR",
+           900_000, 0, 900_000, "LUNAS"),
+]  # fmt: skip
+
+
+@dataclass
+class BuiltWarehouse:
+    path: Path
+    data_dir: Path
+    entity: str = ENTITY
+    year: int = YEAR
+    orders: list[dict] = field(default_factory=lambda: [dict(o) for o in ORDERS])
+    programs: list[dict] = field(default_factory=lambda: [dict(p) for p in PROGRAMS])
+    targets: list[dict] = field(default_factory=lambda: [dict(t) for t in TARGETS])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    for row in rows:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+
+
+def insert_raw_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    entity: str = ENTITY,
+    year: int = YEAR,
+    orders: list[dict] = ORDERS,
+    programs: list[dict] = PROGRAMS,
+    targets: list[dict] = TARGETS,
+) -> None:
+    """Raw rows as `load` would write them (typed columns; source positions made up)."""
+    ensure_raw_tables(con)
+    base = {"entity": entity, "year": year, "source_file_hash": "hand-built"}
+    ref = {**base, "sheet": "REFERENSI"}
+    _insert(
+        con, "raw_programs", [{**ref, "source_row": 3 + i, **p} for i, p in enumerate(programs)]
+    )
+    _insert(con, "raw_targets", [{**ref, "source_row": 20 + i, **t} for i, t in enumerate(targets)])
+    _insert(con, "raw_orders", [_raw_order(base, i, o) for i, o in enumerate(orders)])
+
+
+def _raw_order(base: dict, index: int, order: dict) -> dict:
+    name = " ".join(order["student_name"].split())
+    sheet = MONTH_SHEETS.get(order["month"], f"{order['month']:02d}")
+    return {**base, "sheet": sheet, "source_row": 5 + index, "student_key": name.casefold(),
+            **order}  # fmt: skip
+
+
+def manage(data_dir: Path, *args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """`python manage.py ...` in a real subprocess against `data_dir`."""
+    env = {
+        **os.environ,
+        "PIPELINE_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    env.pop("WAREHOUSE_PATH", None)
+    env.pop("OPS_DB_URL", None)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False, **kwargs,
+    )  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def _build(data_dir: Path) -> Path:
+    manage(data_dir, "migrate", "--noinput", "-v", "0")
+    manage(data_dir, "seed", "--entity", ENTITY)
+    path = data_dir / "warehouse.duckdb"
+    # Until the extract stage can read the standard workbook, load raw rows directly and
+    # transform; no process holds the lock on this private directory yet.
+    with duckdb.connect(str(path)) as con:
+        insert_raw_rows(con)
+    manage(data_dir, "transform", "--entity", ENTITY, "--year", str(YEAR))
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    data_dir = tmp_path_factory.mktemp("built-warehouse")
+    return BuiltWarehouse(path=_build(data_dir), data_dir=data_dir)
+
+
+@pytest.fixture
+def warehouse(built_warehouse: BuiltWarehouse, data_dir: Path, entity) -> Path:
+    target = data_dir / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.path, target)
+    return target

@@ -1,0 +1,230 @@
+"""`transform` (seed plan T-005): `dbt build` of analytics/ in a subprocess.
+
+dbt opens the DuckDB file itself, so this process holds the pipeline lock for the whole
+build while keeping no connection of its own open (DuckDB allows one writer process).
+dbt's target/ and logs/ go under PIPELINE_DATA_DIR so parallel test runs and a read-only
+checkout never collide. Per-node results come from dbt's `run_results.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+
+from ..models import PipelineRun
+from .cli import MonthRange
+from .errors import PipelineError
+from .locking import pipeline_lock
+from .paths import data_dir
+from .runs import StageContext, stage_run
+from .warehouse import connect, warehouse_path
+
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+TAIL_LINES = 15
+
+
+@dataclass
+class DbtResult:
+    returncode: int
+    output: str
+    seconds: float
+    nodes: list[dict] = field(default_factory=list)
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict]:
+        return [n for n in self.nodes if n["status"] in FAILED_STATUSES]
+
+    @property
+    def skipped(self) -> list[dict]:
+        return [n for n in self.nodes if n["status"] == "skipped"]
+
+    def tail(self, lines: int = TAIL_LINES) -> list[str]:
+        return [line for line in self.output.splitlines() if line.strip()][-lines:]
+
+
+def project_dir() -> Path:
+    return Path(settings.DBT_PROJECT_DIR)
+
+
+def dbt_dir() -> Path:
+    return data_dir() / "dbt"
+
+
+def dbt_executable() -> Path:
+    # The dbt of this interpreter's venv, whatever PATH says.
+    return Path(sys.executable).parent / "dbt"
+
+
+def dbt_command(select: str | None = None) -> list[str]:
+    project = str(project_dir())
+    command = [str(dbt_executable()), "build", "--project-dir", project, "--profiles-dir", project]
+    command += ["--target-path", str(dbt_dir() / "target"), "--log-path", str(dbt_dir() / "logs")]
+    if select:
+        command += ["--select", *select.split()]
+    return command
+
+
+def dbt_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DBT_DUCKDB_PATH=str(warehouse_path()),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_USE_COLORS="false",
+    )
+    return env
+
+
+def run_dbt_build(select: str | None = None) -> DbtResult:
+    """One `dbt build`; the caller holds the pipeline lock and no DuckDB connection."""
+    results_file = dbt_dir() / "target" / "run_results.json"
+    results_file.unlink(missing_ok=True)  # never report a previous build's nodes
+    command = dbt_command(select)
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            command,
+            env=dbt_env(),
+            cwd=project_dir(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise PipelineError(f"Cannot start dbt ({dbt_executable()}): {exc}") from exc
+    seconds = time.monotonic() - started
+    output = "\n".join(filter(None, [proc.stdout, proc.stderr]))
+    return DbtResult(proc.returncode, output, seconds, read_run_results(results_file), command)
+
+
+def read_run_results(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [_node(result) for result in data.get("results", [])]
+
+
+def _node(result: dict) -> dict:
+    unique_id = result.get("unique_id", "")
+    parts = unique_id.split(".")  # model.atlas.stg_orders, test.atlas.<name>.<hash>
+    adapter = result.get("adapter_response") or {}
+    return {
+        "unique_id": unique_id,
+        "name": parts[2] if len(parts) > 2 else unique_id,
+        "type": parts[0],
+        "status": str(result.get("status", "")),
+        "seconds": round(float(result.get("execution_time") or 0), 3),
+        "rows_affected": adapter.get("rows_affected"),
+        "failures": result.get("failures"),
+        "message": result.get("message") or "",
+    }
+
+
+def failure_message(result: DbtResult) -> str:
+    if result.failed:
+        parts = [_describe_failure(node) for node in result.failed]
+        text = "dbt build failed: " + "; ".join(parts)
+        if result.skipped:
+            text += f" ({len(result.skipped)} downstream node(s) skipped)"
+        return text
+    # No node failed: dbt stopped before running any (bad project, bad --select, no DB).
+    return f"dbt build failed (exit code {result.returncode}): {_error_excerpt(result)}"
+
+
+def _error_excerpt(result: DbtResult) -> str:
+    lines = result.tail(40)
+    first = next((i for i, line in enumerate(lines) if "error" in line.lower()), None)
+    picked = lines[first : first + 3] if first is not None else lines[-1:]
+    return " ".join(line.strip() for line in picked) or "no output"
+
+
+def _describe_failure(node: dict) -> str:
+    if node["type"] == "test" and node["failures"]:
+        return f"test {node['name']} failed ({node['failures']} failing row(s))"
+    first_line = (node["message"].strip().splitlines() or [node["status"]])[0]
+    return f"{node['type']} {node['name']} {node['status']}: {first_line}"
+
+
+def count_built_rows(result: DbtResult) -> tuple[dict[str, int], int]:
+    """Rows in each model built (dbt-duckdb reports no rows_affected); total = marts'."""
+    built = [n["name"] for n in result.nodes if n["type"] == "model" and n["status"] == "success"]
+    if not built:
+        return {}, 0
+    with connect(read_only=True) as con:
+        counts = {name: con.execute(f'SELECT count(*) FROM main."{name}"').fetchone()[0]
+                  for name in built}  # fmt: skip
+    marts = [count for name, count in counts.items() if name.startswith("mart_")]
+    return counts, sum(marts) if marts else sum(counts.values())
+
+
+def log_result(ctx: StageContext, result: DbtResult, counts: dict[str, int]) -> None:
+    ctx.log(f"$ {' '.join(result.command)}")
+    ctx.log(f"dbt exit code {result.returncode} in {result.seconds:.2f}s")
+    for node in result.nodes:
+        rows = counts.get(node["name"], node["rows_affected"])
+        extra = f" rows={rows}" if rows is not None else ""
+        extra += f" failures={node['failures']}" if node["failures"] else ""
+        ctx.log(f"  {node['type']} {node['name']}: {node['status']} {node['seconds']:.2f}s{extra}")
+    ctx.log("dbt output (tail):")
+    ctx.log("\n".join(f"  {line}" for line in result.tail()))
+
+
+def default_year(entity: str) -> int:
+    """The newest year loaded for the entity, else this year (dbt builds every year anyway)."""
+    with pipeline_lock({"stage": "transform", "entity": entity}), connect() as con:
+        tables = {
+            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        if "raw_orders" not in tables:
+            return date.today().year
+        (year,) = con.execute(
+            "SELECT max(year) FROM raw_orders WHERE entity = ?", [entity]
+        ).fetchone()
+    return year or date.today().year
+
+
+def run_transform(
+    entity: str,
+    year: int | None = None,
+    months: MonthRange | None = None,
+    *,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    out: Callable[[str], None] | None = None,
+    select: str | None = None,
+    **_options,
+) -> PipelineRun:
+    """Build every dbt model and test (dbt sees all entities); the run is recorded for
+    `entity`/`year`. Raises PipelineError naming the failing node(s)."""
+    if year is None:
+        year = default_year(entity)
+    with stage_run("transform", entity, year, months, parent=parent, queued=queued,
+                   on_wait=on_wait) as ctx:  # fmt: skip
+        result = run_dbt_build(select)
+        counts, total = count_built_rows(result) if result.returncode == 0 else ({}, None)
+        log_result(ctx, result, counts)
+        if result.returncode != 0:
+            raise PipelineError(failure_message(result))
+        ctx.row_count = total
+        if out:
+            out(_summary(result))
+    return ctx.run
+
+
+def _summary(result: DbtResult) -> str:
+    by_type: dict[str, int] = {}
+    for node in result.nodes:
+        by_type[node["type"]] = by_type.get(node["type"], 0) + 1
+    parts = ", ".join(f"{count} {kind}s" for kind, count in sorted(by_type.items()))
+    return f"dbt build passed: {parts or 'no nodes selected'} in {result.seconds:.1f}s"
