@@ -1,0 +1,188 @@
+"""`extract`: source workbook → typed Parquet files under extracts/<E>/<Y>/ (DESIGN §4).
+
+Files written (all-or-nothing: built in a temp folder, then moved into place):
+`orders-MM.parquet` per month sheet, `programs|organizations|targets.parquet` from
+REFERENSI, and `columns-MM.parquet` / `columns-ref.parquet` mapping each field to its Excel
+column letter so validation can name cells. A full extract drops month files of sheets that
+are gone; `--month` rewrites only the months asked for (plus REFERENSI).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ..models import PipelineRun
+from .cli import MonthRange
+from .errors import PipelineError
+from .paths import extracts_dir, source_workbook
+from .runs import get_entity, stage_run
+from .typing import install_macros, source_table, typed_select
+from .workbook import (
+    REFERENCE_SPECS,
+    SHORT_NAMES,
+    Located,
+    Sheet,
+    Workbook,
+    locate_month_table,
+    locate_reference,
+)
+
+REFERENCE_FILES = ("programs", "organizations", "targets")
+
+
+@dataclass
+class ExtractResult:
+    path: Path
+    sha256: str
+    orders: dict[int, int] = field(default_factory=dict)
+    reference: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def row_count(self) -> int:
+        return sum(self.orders.values())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def month_file(month: int) -> str:
+    return f"orders-{month:02d}.parquet"
+
+
+def run_extract(
+    entity: str,
+    year: int,
+    months: MonthRange | None = None,
+    *,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    out: Callable[[str], None] | None = None,
+    **_options,
+) -> PipelineRun:
+    with stage_run(
+        "extract", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
+    ) as ctx:
+        path = source_workbook(entity, year, get_entity(entity).source_dir)
+        result = extract_workbook(path, entity, year, months, extracts_dir(entity, year))
+        ctx.source_file_hash = result.sha256
+        ctx.row_count = result.row_count
+        for line in summary_lines(result):
+            ctx.log(line)
+            if out:
+                out(line)
+    return ctx.run
+
+
+def summary_lines(result: ExtractResult) -> list[str]:
+    months = ", ".join(f"{SHORT_NAMES[m - 1]} {n}" for m, n in sorted(result.orders.items()))
+    ref = ", ".join(f"{n} {name}" for name, n in result.reference.items())
+    return [
+        f"Extracted {result.row_count} orders from {result.path.name} ({months})",
+        f"REFERENSI: {ref}",
+        f"sha256 {result.sha256}",
+    ]
+
+
+def extract_workbook(
+    path: Path, entity: str, year: int, months: MonthRange | None, target: Path
+) -> ExtractResult:
+    """Read, type and write everything, or raise PipelineError leaving `target` untouched."""
+    book = Workbook(path)
+    sheets = _selected_months(book, months)
+    result = ExtractResult(path, file_sha256(path))
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
+    try:
+        con = duckdb.connect()
+        install_macros(con)
+        base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
+        ref = book.reference_sheet()
+        blocks = locate_reference(book.sheet(ref), path)
+        for name in REFERENCE_FILES:
+            result.reference[name] = _write_block(con, blocks.get(name), name, base, staging)
+        _write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
+        for month, sheet_name in sorted(sheets.items()):
+            table = locate_month_table(book.sheet(sheet_name), path)
+            constants = {**base, "month": month, "sheet": sheet_name}
+            result.orders[month] = _write_table(con, table, constants, staging / month_file(month))
+            _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+        con.close()
+        _publish(staging, target, replace_all_months=months is None)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str]:
+    found = book.month_sheets()
+    if not found:
+        raise PipelineError(
+            f"{book.path}: no month sheets (expected names like JAN, Februari, March or 03;"
+            f" found {', '.join(book.sheet_names) or 'none'})"
+        )
+    if months is None:
+        return found
+    missing = [m for m in months.months if m not in found]
+    if missing:
+        names = ", ".join(SHORT_NAMES[m - 1] for m in missing)
+        raise PipelineError(f"{book.path}: no sheet for month {names} (asked for --month {months})")
+    return {m: found[m] for m in months.months}
+
+
+def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
+    con.register("src", source_table(table))
+    try:
+        sql = typed_select(table, table.sheet.data.num_columns, constants)
+        con.execute(f"COPY ({sql}) TO '{dest}' (FORMAT parquet)").fetchall()
+        return con.execute(f"SELECT count(*) FROM read_parquet('{dest}')").fetchall()[0][0]
+    finally:
+        con.unregister("src")
+
+
+def _write_block(con, table: Located | None, name: str, base: dict, staging: Path) -> int:
+    """A missing optional REFERENSI block is written empty, so load still replaces it."""
+    dest = staging / f"{name}.parquet"
+    constants = {**base, "sheet": table.sheet.name if table else "REFERENSI"}
+    if table is None:
+        spec = next(s for s in REFERENCE_SPECS if s.name == name)
+        empty = pa.RecordBatch.from_arrays([pa.array([], pa.string())], names=["c0"])
+        table = Located(spec, Sheet("REFERENSI", empty, ["A"]), -1, 0, {})
+    return _write_table(con, table, constants, dest)
+
+
+def _write_columns(con, tables: list[Located], month: int | None, dest: Path, base: dict) -> None:
+    rows = [
+        (base["entity"], base["year"], month, t.sheet.name, t.spec.name, f, letter)
+        for t in tables
+        for f, letter in t.letters().items()
+    ]
+    names = ["entity", "year", "month", "sheet", "tbl", "field", "col"]
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    types = [pa.string(), pa.int32(), pa.int32()] + [pa.string()] * 4
+    arrow = pa.table([pa.array(c, t) for c, t in zip(columns, types, strict=True)], names=names)
+    con.register("cols", arrow)
+    con.execute(f"COPY cols TO '{dest}' (FORMAT parquet)").fetchall()
+    con.unregister("cols")
+
+
+def _publish(staging: Path, target: Path, *, replace_all_months: bool) -> None:
+    if replace_all_months:
+        for stale in [*target.glob("orders-*.parquet"), *target.glob("columns-[0-9]*.parquet")]:
+            if not (staging / stale.name).exists():
+                stale.unlink()
+    for new in staging.iterdir():
+        new.replace(target / new.name)

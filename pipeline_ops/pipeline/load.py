@@ -1,0 +1,138 @@
+"""`load`: typed Parquet extracts → DuckDB raw_* tables, in bulk, in one transaction.
+
+`raw_orders` is replaced per entity + year + month (only the months asked for, or every
+month extracted); REFERENSI tables are replaced per entity + year. `_raw_columns` (this
+module's helper table) keeps each field's Excel column letter so issues can name cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from ..models import PipelineRun
+from .cli import MonthRange
+from .errors import PipelineError
+from .paths import extracts_dir
+from .runs import stage_run
+from .schema import ensure_raw_tables
+from .warehouse import connect
+
+COLUMNS_DDL = """
+CREATE TABLE IF NOT EXISTS _raw_columns (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER,
+    sheet VARCHAR NOT NULL, tbl VARCHAR NOT NULL, field VARCHAR NOT NULL, col VARCHAR NOT NULL
+);
+"""
+REFERENCE_TABLES = {
+    "raw_programs": "programs.parquet",
+    "raw_organizations": "organizations.parquet",
+    "raw_targets": "targets.parquet",
+}
+
+
+def ensure_load_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_raw_tables(con)
+    con.execute(COLUMNS_DDL)
+
+
+def run_load(
+    entity: str,
+    year: int,
+    months: MonthRange | None = None,
+    *,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    out: Callable[[str], None] | None = None,
+    **_options,
+) -> PipelineRun:
+    with stage_run(
+        "load", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
+    ) as ctx:
+        directory = extracts_dir(entity, year)
+        files = month_files(directory, months)
+        ctx.source_file_hash = source_hash(directory)
+        with connect() as con:
+            counts = load_extracts(con, entity, year, files, directory)
+        ctx.row_count = counts["raw_orders"]
+        listed = ", ".join(str(m) for m in sorted(files))
+        lines = [f"Loaded {counts['raw_orders']} orders for {entity} {year} month(s) {listed}"]
+        lines.append(", ".join(f"{t} {n}" for t, n in counts.items() if t != "raw_orders"))
+        for line in lines:
+            ctx.log(line)
+            if out:
+                out(line)
+    return ctx.run
+
+
+def month_files(directory: Path, months: MonthRange | None) -> dict[int, Path]:
+    """The orders extract per month; asking for a month never extracted is an error."""
+    found = {int(p.stem.split("-")[1]): p for p in sorted(directory.glob("orders-[0-9]*.parquet"))}
+    if not found or not (directory / "programs.parquet").exists():
+        raise PipelineError(f"No extracts in {directory}: run `manage.py extract` first.")
+    if months is None:
+        return found
+    missing = [m for m in months.months if m not in found]
+    if missing:
+        raise PipelineError(
+            f"No extract for month {', '.join(map(str, missing))} in {directory}:"
+            f" run `manage.py extract --month {months}` first."
+        )
+    return {m: found[m] for m in months.months}
+
+
+def load_extracts(
+    con: duckdb.DuckDBPyConnection, entity: str, year: int, files: dict[int, Path], directory: Path
+) -> dict[str, int]:
+    """Replace the rows in one transaction; returns rows loaded per table."""
+    ensure_load_tables(con)
+    scope = "entity = ? AND year = ?"
+    month_list = sorted(files)
+    counts: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"DELETE FROM raw_orders WHERE {scope} AND month IN ?", [entity, year, month_list]
+        )
+        counts["raw_orders"] = _insert(con, "raw_orders", [files[m] for m in month_list])
+        for table, name in REFERENCE_TABLES.items():
+            con.execute(f"DELETE FROM {table} WHERE {scope}", [entity, year])
+            counts[table] = _insert(con, table, [directory / name])
+        con.execute(
+            f"DELETE FROM _raw_columns WHERE {scope} AND (month IS NULL OR month IN ?)",
+            [entity, year, month_list],
+        )
+        columns = [directory / "columns-ref.parquet"]
+        columns += [directory / f"columns-{m:02d}.parquet" for m in month_list]
+        _insert(con, "_raw_columns", columns)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path]) -> int:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise PipelineError(f"Extract file missing: {missing[0]}; run `manage.py extract` again.")
+    files = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    result = con.execute(
+        f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({files}, union_by_name = true)"
+    ).fetchall()
+    return int(result[0][0]) if result else 0
+
+
+def source_hash(directory: Path) -> str | None:
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT source_file_hash FROM read_parquet(?)",
+            [str(directory / "programs.parquet")],
+        ).fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
