@@ -54,11 +54,15 @@ def _try_lock(handle) -> bool:
 
 
 def _acquire(handle, timeout: float, on_wait: Callable[[str], None] | None) -> None:
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     announced = False
     while not _try_lock(handle):
-        if not announced and on_wait:
-            on_wait(f"Waiting for the pipeline lock held by {describe(read_holder())}…")
+        holder = read_holder()
+        # The holder writes its description just after locking; give it a moment so the
+        # one line we print names it instead of saying "another process".
+        if not announced and on_wait and (holder or time.monotonic() - started > 1):
+            on_wait(f"Waiting for the pipeline lock held by {describe(holder)}…")
             announced = True
         if time.monotonic() >= deadline:
             raise LockTimeout(
