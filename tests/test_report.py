@@ -7,16 +7,19 @@ number from the hand-built rows, so a wrong join or filter in the report SQL sho
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from django.core.management import CommandError, call_command
 
 from pipeline_ops.models import PipelineRun, Report
 from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.report import (
     PeriodError,
     previous_period,
@@ -24,14 +27,13 @@ from pipeline_ops.pipeline.report import (
     run_format,
     run_report,
 )
-from pipeline_ops.pipeline.schema import ensure_raw_tables
-from pipeline_ops.pipeline.warehouse import connect
+from tests.warehouse_fixtures import insert_raw_rows, manage
 
 pytestmark = pytest.mark.django_db
 
 # ---- hand-built rows ------------------------------------------------------------------
-# Until the shared synced-warehouse fixture exists, these rows are written straight into the
-# documented tables (docs/warehouse.md); the marts are derived with the dbt models' rules.
+# Two years (Oct–Dec 2025, Jan–Apr 2026) so previous periods can cross the year boundary.
+# The shared `warehouse` fixture holds one year only; it is used by the tests further down.
 
 PROGRAMS = {  # code: (name, unit, price, Target Siswa)
     "TM-SD-REG": ("Reguler SD", "TM", 1_500_000, 3),
@@ -70,78 +72,46 @@ def _order(year: int, month: int, i: int) -> dict:
 
 ORDERS = [_order(y, m, i) for y, m in sorted(LOADED) for i in range(6 + (y + m) % 3)]
 
-MART_SQL = """
-CREATE OR REPLACE TABLE int_orders AS SELECT o.*, p.program_name,
-    o.price - o.discount AS net_amount, o.status = 'BATAL' AS is_cancelled
-    FROM raw_orders o LEFT JOIN raw_programs p USING (entity, year, program_code);
-CREATE OR REPLACE TABLE int_enrollments AS SELECT entity, year, month, invoice, order_date,
-    student_name, student_key, organization, program_code, program_name, unit, net_amount,
-    coalesce(paid, 0) AS paid FROM int_orders WHERE NOT is_cancelled;
-CREATE OR REPLACE TABLE mart_revenue_monthly AS
-WITH lm AS (SELECT DISTINCT entity, year, month FROM int_orders),
-t AS (SELECT t.entity, t.year, t.month, t.unit, sum(revenue_target) AS target FROM raw_targets t
-      JOIN lm USING (entity, year, month) GROUP BY ALL),
-o AS (SELECT entity, year, month, unit,
-      sum(CASE WHEN is_cancelled THEN 0 ELSE net_amount END) AS revenue,
-      sum(CASE WHEN is_cancelled THEN 0 ELSE paid END) AS collected,
-      count(*) AS orders, count(*) FILTER (WHERE is_cancelled) AS cancelled
-      FROM int_orders GROUP BY ALL),
-g AS (SELECT entity, year, month, unit FROM o UNION SELECT entity, year, month, unit FROM t)
-SELECT g.*, coalesce(o.revenue, 0)::BIGINT AS revenue, coalesce(t.target, 0)::BIGINT AS target,
-    coalesce(o.collected, 0)::BIGINT AS collected, coalesce(o.orders, 0)::BIGINT AS orders,
-    coalesce(o.cancelled, 0)::BIGINT AS cancelled
-FROM g LEFT JOIN o USING (entity, year, month, unit) LEFT JOIN t USING (entity, year, month, unit);
-CREATE OR REPLACE TABLE mart_program_progress AS
-SELECT p.entity, p.year, lm.month, p.program_code, p.program_name, p.unit,
-    coalesce(e.enrollments, 0)::BIGINT AS enrollments, p.target_students::BIGINT AS target,
-    coalesce(e.revenue, 0)::BIGINT AS revenue
-FROM raw_programs p JOIN (SELECT DISTINCT entity, year, month FROM int_orders) lm
-    USING (entity, year)
-LEFT JOIN (SELECT entity, year, month, program_code, count(*) AS enrollments,
-    sum(net_amount) AS revenue FROM int_enrollments GROUP BY ALL) e
-    ON e.entity = p.entity AND e.year = p.year AND e.month = lm.month
-    AND e.program_code = p.program_code;
-"""
+
+def _raw_orders(year: int) -> list[dict]:
+    """ORDERS in the shape `insert_raw_rows` (and so `load`) writes them."""
+    return [
+        {"month": o["month"], "order_date": date(o["year"], o["month"], o["day"]),
+         "invoice": o["invoice"], "student_name": " ".join(o["student"].split()),
+         "organization": o["org"] or None, "program_code": o["program"], "unit": o["unit"],
+         "price": o["price"], "discount": o["discount"], "paid": o["paid"],
+         "payment_method": "Transfer", "status": o["status"]}
+        for o in ORDERS if o["year"] == year
+    ]  # fmt: skip
 
 
-def _insert_rows(con) -> None:
-    for o in ORDERS:
-        name = " ".join(o["student"].split())
-        con.execute(
-            "INSERT INTO raw_orders (entity, year, month, sheet, source_row, order_date, invoice,"
-            " student_name, student_key, organization, program_code, unit, price, discount,"
-            " paid, status) VALUES ('IONS', ?, ?, 'X', 2, make_date(?, ?, ?), ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?)",
-            [o["year"], o["month"], o["year"], o["month"], o["day"], o["invoice"], name,
-             name.casefold(), o["org"] or None, o["program"], o["unit"], o["price"],
-             o["discount"], o["paid"], o["status"]],
-        )  # fmt: skip
-    for year in (2025, 2026):
-        for code, (name, unit, price, target) in PROGRAMS.items():
-            con.execute(
-                "INSERT INTO raw_programs (entity, year, sheet, source_row, program_code,"
-                " program_name, unit, price, target_students)"
-                " VALUES ('IONS', ?, 'REFERENSI', 2, ?, ?, ?, ?, ?)",
-                [year, code, name, unit, price, target],
-            )
-    for (year, month, unit), amount in TARGETS.items():
-        con.execute(
-            "INSERT INTO raw_targets (entity, year, month, sheet, source_row, unit,"
-            " revenue_target) VALUES ('IONS', ?, ?, 'REFERENSI', 9, ?, ?)",
-            [year, month, unit, amount],
-        )
+def _build_once(factory: pytest.TempPathFactory) -> Path:
+    """Raw rows for 2025 and 2026, then one real `transform` (dbt) in a subprocess."""
+    global _BUILT
+    if _BUILT is None:
+        root = factory.mktemp("report-warehouse")
+        manage(root, "migrate", "--noinput", "-v", "0")
+        manage(root, "seed", "--entity", "IONS")
+        programs = [{"program_code": c, "program_name": n, "unit": u, "price": p,
+                     "target_students": t} for c, (n, u, p, t) in PROGRAMS.items()]  # fmt: skip
+        with duckdb.connect(str(root / "warehouse.duckdb")) as con:
+            for year in (2025, 2026):
+                targets = [{"month": m, "unit": u, "revenue_target": amount}
+                           for (y, m, u), amount in TARGETS.items() if y == year]  # fmt: skip
+                insert_raw_rows(con, year=year, orders=_raw_orders(year), programs=programs,
+                                targets=targets)  # fmt: skip
+        manage(root, "transform", "--entity", "IONS", "--year", "2026")
+        _BUILT = root / "warehouse.duckdb"
+    return _BUILT
 
 
-def build_report_warehouse() -> None:
-    with pipeline_lock(), connect() as con:
-        ensure_raw_tables(con)
-        _insert_rows(con)
-        con.execute(MART_SQL)
+_BUILT: Path | None = None
 
 
 @pytest.fixture
-def warehouse_data(entity):
-    build_report_warehouse()
+def warehouse_data(entity, data_dir, tmp_path_factory):
+    """A private copy of the two-year warehouse built once per session by real dbt."""
+    shutil.copyfile(_build_once(tmp_path_factory), data_dir / "warehouse.duckdb")
     return entity
 
 
@@ -171,93 +141,107 @@ def net(order) -> int:
     return order["price"] - order["discount"]
 
 
-def in_period(period):
-    return [o for o in ORDERS if (o["year"], o["month"]) in period]
+@dataclass
+class Rows:
+    """Hand-built rows and the plain-Python sums a report of them must show."""
 
+    orders: list[dict]
+    programs: dict[str, tuple]
+    targets: dict[tuple[int, int, str], int]
+    loaded: set[tuple[int, int]]
 
-def revenue_of(period, unit=None) -> int:
-    return sum(net(o) for o in live(in_period(period)) if unit in (None, o["unit"]))
+    def in_period(self, period):
+        return [o for o in self.orders if (o["year"], o["month"]) in period]
 
+    def revenue_of(self, period, unit=None) -> int:
+        return sum(net(o) for o in live(self.in_period(period)) if unit in (None, o["unit"]))
 
-def previous_of(previous, unit=None) -> int | None:
-    """None when any month of the previous period was never loaded."""
-    return revenue_of(previous, unit) if set(previous) <= LOADED else None
+    def previous_of(self, previous, unit=None) -> int | None:
+        """None when any month of the previous period was never loaded."""
+        return self.revenue_of(previous, unit) if set(previous) <= self.loaded else None
 
+    def target_of(self, period, unit=None) -> int:
+        return sum(
+            amount
+            for (y, m, u), amount in self.targets.items()
+            if (y, m) in period and (y, m) in self.loaded and unit in (None, u)
+        )
 
-def target_of(period, unit=None) -> int:
-    return sum(
-        amount
-        for (y, m, u), amount in TARGETS.items()
-        if (y, m) in period and (y, m) in LOADED and unit in (None, u)
-    )
-
-
-def expected_report(year: int, months: list[int], previous: list[tuple[int, int]]) -> dict:
-    period = [(year, m) for m in months]
-    orders = in_period(period)
-    actual = revenue_of(period)
-    collected = sum(o["paid"] for o in live(orders))
-    prev = previous_of(previous)
-    units = sorted({o["unit"] for o in orders} | {u for (y, m, u) in TARGETS if (y, m) in period})
-    return {
-        "actual": actual,
-        "target": target_of(period),
-        "achievement_pct": percentage(actual, target_of(period)),
-        "previous": prev,
-        "change_pct": None if prev is None else percentage(actual - prev, prev),
-        "collected": collected,
-        "outstanding": actual - collected,
-        "by_unit": {u: expected_unit(period, previous, u) for u in units},
-        "by_month": [
-            {"month": m, "actual": revenue_of([(year, m)]), "target": target_of([(year, m)])}
-            for m in months
-        ],
-        "programs": expected_programs(year, period),
-        "orders": {"total": len(orders), "cancelled": len(orders) - len(live(orders))},
-        "top_organizations": expected_organizations(orders),
-    }
-
-
-def expected_unit(period, previous, unit) -> dict:
-    actual, target = revenue_of(period, unit), target_of(period, unit)
-    prev = previous_of(previous, unit)
-    return {
-        "unit": unit,
-        "actual": actual,
-        "target": target,
-        "achievement_pct": percentage(actual, target),
-        "previous": prev,
-        "change_pct": None if prev is None else percentage(actual - prev, prev),
-    }
-
-
-def expected_programs(year, period) -> dict:
-    loaded_months = len([p for p in period if p in LOADED])
-    result = {}
-    for code, (name, unit, _price, target_students) in PROGRAMS.items():
-        enrolled = [o for o in live(in_period(period)) if o["program"] == code]
-        target = target_students * loaded_months
-        result[code] = {
-            "code": code,
-            "name": name,
-            "unit": unit,
-            "enrollments": len(enrolled),
-            "target": target,
-            "achievement_pct": percentage(len(enrolled), target),
-            "revenue": sum(net(o) for o in enrolled),
+    def expected_report(
+        self, year: int, months: list[int], previous: list[tuple[int, int]]
+    ) -> dict:
+        period = [(year, m) for m in months]
+        orders = self.in_period(period)
+        actual = self.revenue_of(period)
+        collected = sum(o["paid"] for o in live(orders))
+        prev = self.previous_of(previous)
+        units = sorted(
+            {o["unit"] for o in orders} | {u for (y, m, u) in self.targets if (y, m) in period}
+        )
+        return {
+            "actual": actual,
+            "target": self.target_of(period),
+            "achievement_pct": percentage(actual, self.target_of(period)),
+            "previous": prev,
+            "change_pct": None if prev is None else percentage(actual - prev, prev),
+            "collected": collected,
+            "outstanding": actual - collected,
+            "by_unit": {u: self.expected_unit(period, previous, u) for u in units},
+            "by_month": [
+                {
+                    "month": m,
+                    "actual": self.revenue_of([(year, m)]),
+                    "target": self.target_of([(year, m)]),
+                }
+                for m in months
+            ],
+            "programs": self.expected_programs(period),
+            "orders": {"total": len(orders), "cancelled": len(orders) - len(live(orders))},
+            "top_organizations": self.expected_organizations(orders),
         }
-    return result
+
+    def expected_unit(self, period, previous, unit) -> dict:
+        actual, target = self.revenue_of(period, unit), self.target_of(period, unit)
+        prev = self.previous_of(previous, unit)
+        return {
+            "unit": unit,
+            "actual": actual,
+            "target": target,
+            "achievement_pct": percentage(actual, target),
+            "previous": prev,
+            "change_pct": None if prev is None else percentage(actual - prev, prev),
+        }
+
+    def expected_programs(self, period) -> dict:
+        loaded_months = len([p for p in period if p in self.loaded])
+        result = {}
+        for code, (name, unit, _price, target_students) in self.programs.items():
+            enrolled = [o for o in live(self.in_period(period)) if o["program"] == code]
+            target = target_students * loaded_months
+            result[code] = {
+                "code": code,
+                "name": name,
+                "unit": unit,
+                "enrollments": len(enrolled),
+                "target": target,
+                "achievement_pct": percentage(len(enrolled), target),
+                "revenue": sum(net(o) for o in enrolled),
+            }
+        return result
+
+    @staticmethod
+    def expected_organizations(orders) -> list[dict]:
+        students: dict[str, set] = {}
+        revenue: dict[str, int] = {}
+        for o in live(orders):
+            name = o["org"] or "(no organization)"
+            students.setdefault(name, set()).add(" ".join(o["student"].split()).casefold())
+            revenue[name] = revenue.get(name, 0) + net(o)
+        ranked = sorted(revenue, key=lambda n: (-revenue[n], n))[:10]
+        return [{"name": n, "students": len(students[n]), "revenue": revenue[n]} for n in ranked]
 
 
-def expected_organizations(orders) -> list[dict]:
-    students: dict[str, set] = {}
-    revenue: dict[str, int] = {}
-    for o in live(orders):
-        name = o["org"] or "(no organization)"
-        students.setdefault(name, set()).add(" ".join(o["student"].split()).casefold())
-        revenue[name] = revenue.get(name, 0) + net(o)
-    ranked = sorted(revenue, key=lambda n: (-revenue[n], n))[:10]
-    return [{"name": n, "students": len(students[n]), "revenue": revenue[n]} for n in ranked]
+HAND = Rows(ORDERS, PROGRAMS, TARGETS, LOADED)
 
 
 def formatted(year: int, months: MonthRange | None, report_type: str) -> dict:
@@ -282,14 +266,14 @@ def assert_matches(report: dict, expected: dict) -> None:
 def test_a_monthly_report_matches_sums_of_the_order_rows(warehouse_data):
     report = formatted(2026, MonthRange(2, 2), "monthly")
     assert (report["type"], report["label"], report["months"]) == ("monthly", "2026-02", [2])
-    assert_matches(report, expected_report(2026, [2], [(2026, 1)]))
+    assert_matches(report, HAND.expected_report(2026, [2], [(2026, 1)]))
     assert report["revenue"]["previous"] is not None
 
 
 def test_january_compares_with_the_previous_december(warehouse_data):
     report = formatted(2026, MonthRange(1, 1), "monthly")
-    assert_matches(report, expected_report(2026, [1], [(2025, 12)]))
-    assert report["revenue"]["previous"] == revenue_of([(2025, 12)]) > 0
+    assert_matches(report, HAND.expected_report(2026, [1], [(2025, 12)]))
+    assert report["revenue"]["previous"] == HAND.revenue_of([(2025, 12)]) > 0
 
 
 def test_a_quarter_compares_with_the_previous_quarter_across_the_year(warehouse_data):
@@ -297,13 +281,13 @@ def test_a_quarter_compares_with_the_previous_quarter_across_the_year(warehouse_
     assert (report["type"], report["label"], report["months"]) == ("quarterly", "Q1", [1, 2, 3])
     previous = months_before(2026, 1, 3)
     assert previous == [(2025, 10), (2025, 11), (2025, 12)]
-    assert_matches(report, expected_report(2026, [1, 2, 3], previous))
+    assert_matches(report, HAND.expected_report(2026, [1, 2, 3], previous))
 
 
 def test_a_range_that_is_not_a_quarter_is_labelled_range(warehouse_data):
     report = formatted(2026, MonthRange(2, 4), "monthly")
     assert (report["type"], report["label"], report["months"]) == ("range", "range", [2, 3, 4])
-    assert_matches(report, expected_report(2026, [2, 3, 4], months_before(2026, 2, 3)))
+    assert_matches(report, HAND.expected_report(2026, [2, 3, 4], months_before(2026, 2, 3)))
     assert resolve_period("IONS", 2026, MonthRange(2, 4), "monthly").stem == "IONS-2026-M02-M04"
 
 
@@ -312,7 +296,7 @@ def test_a_yearly_report_covers_the_loaded_months(warehouse_data):
     loaded = sorted(m for y, m in LOADED if y == 2026)
     assert (report["type"], report["label"], report["months"]) == ("yearly", "2026", loaded)
     # The same months of 2025 were never loaded, so there is nothing to compare with.
-    assert_matches(report, expected_report(2026, loaded, [(2025, m) for m in loaded]))
+    assert_matches(report, HAND.expected_report(2026, loaded, [(2025, m) for m in loaded]))
     assert report["revenue"]["previous"] is None and report["revenue"]["change_pct"] is None
     assert len(report["top_organizations"]) == 10
 
@@ -328,7 +312,7 @@ def test_a_partly_loaded_period_warns_and_counts_missing_months_as_zero(warehous
     report = formatted(2026, MonthRange(4, 6), "quarterly")
     assert report["label"] == "Q2"
     assert any("2026-05, 2026-06" in w for w in report["warnings"])
-    assert_matches(report, expected_report(2026, [4, 5, 6], [(2026, 1), (2026, 2), (2026, 3)]))
+    assert_matches(report, HAND.expected_report(2026, [4, 5, 6], [(2026, 1), (2026, 2), (2026, 3)]))
 
 
 def test_a_period_with_nothing_loaded_fails_with_a_hint(warehouse_data):
@@ -429,3 +413,40 @@ def test_present_without_a_json_fails_with_exit_1(warehouse_data):
     with pytest.raises(CommandError) as info:
         call_command("present", "--entity", "IONS", "--year", "2026", "--month", "7")
     assert info.value.returncode == 1 and "run `manage.py format` first" in str(info.value)
+
+
+# ---- the shared warehouse (standard hand-built rows, one year, built by real dbt) ---------
+
+
+def shared_rows(built) -> Rows:
+    programs = {p["program_code"]: (p["program_name"], p["unit"], p["price"],
+                p["target_students"]) for p in built.programs}  # fmt: skip
+    orders = [
+        {"year": built.year, "month": o["month"], "invoice": o["invoice"],
+         "student": o["student_name"], "org": o["organization"] or "",
+         "program": o["program_code"], "unit": o["unit"] or programs[o["program_code"]][1],
+         "price": o["price"], "discount": o["discount"], "paid": o["paid"],
+         "status": o["status"]}
+        for o in built.orders
+    ]  # fmt: skip
+    targets = {(built.year, t["month"], t["unit"]): t["revenue_target"] for t in built.targets}
+    loaded = {(o["year"], o["month"]) for o in orders}
+    return Rows(orders, programs, targets, loaded)
+
+
+def test_the_shared_warehouse_monthly_report_matches_its_rows(warehouse, built_warehouse):
+    rows = shared_rows(built_warehouse)
+    report = formatted(built_warehouse.year, MonthRange(2, 2), "monthly")
+    assert_matches(report, rows.expected_report(built_warehouse.year, [2], [(2026, 1)]))
+    assert report["revenue"]["previous"] == rows.revenue_of([(2026, 1)])
+
+
+def test_the_shared_warehouse_quarter_and_year_match_their_rows(warehouse, built_warehouse):
+    rows, year = shared_rows(built_warehouse), built_warehouse.year
+    quarter = formatted(year, MonthRange(1, 3), "quarterly")
+    assert_matches(quarter, rows.expected_report(year, [1, 2, 3], months_before(year, 1, 3)))
+    assert quarter["revenue"]["previous"] is None  # the prior year was never loaded
+    yearly = formatted(year, None, "yearly")
+    loaded = sorted(m for _, m in rows.loaded)
+    assert yearly["months"] == loaded
+    assert_matches(yearly, rows.expected_report(year, loaded, [(year - 1, m) for m in loaded]))

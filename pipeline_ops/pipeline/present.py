@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -21,7 +22,7 @@ from .report_data import pct
 from .runs import stage_run
 
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-CHART_W, CHART_H, BAR_GAP = 640, 180, 6
+CHART_W, CHART_H, BAR_GAP, MAX_BAR = 640, 150, 6, 48
 
 
 def rupiah(value: int | None) -> str:
@@ -77,13 +78,15 @@ def month_chart(by_month: list[dict]) -> dict:
     top = max([m["actual"] for m in by_month] + [m["target"] for m in by_month] + [1])
     slot = CHART_W / max(len(by_month), 1)
     bars = []
+    width = min(slot - 2 * BAR_GAP, MAX_BAR)
     for i, m in enumerate(by_month):
         height = CHART_H * m["actual"] / top
+        left = i * slot + (slot - width) / 2
         bars.append(
             {
-                "x": _svg(i * slot + BAR_GAP, 1),
-                "x2": _svg((i + 1) * slot - BAR_GAP, 1),
-                "width": _svg(slot - 2 * BAR_GAP, 1),
+                "x": _svg(left, 1),
+                "x2": _svg(left + width, 1),
+                "width": _svg(width, 1),
                 "y": _svg(CHART_H - height, 1),
                 "height": _svg(height, 1),
                 "target_y": _svg(CHART_H - CHART_H * m["target"] / top, 1),
@@ -131,13 +134,21 @@ def context(report: dict) -> dict:
         },
         "units": _unit_rows(report),
         "months": _month_rows(revenue["by_month"]),
-        "chart": month_chart(revenue["by_month"]),
+        "chart": month_chart(revenue["by_month"]) if len(revenue["by_month"]) > 1 else None,
+        "generated": _generated(report["generated_at"]),
         "programs": _program_rows(report["programs"]),
         "organizations": [
             dict(o, rank=i, revenue_text=rupiah(o["revenue"]))
             for i, o in enumerate(report["top_organizations"], start=1)
         ],
     }
+
+
+def _generated(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).strftime("%d %b %Y %H:%M UTC")
+    except ValueError:
+        return stamp
 
 
 def _month_rows(by_month: list[dict]) -> list[dict]:
