@@ -8,8 +8,12 @@ shared sync-built warehouse does not have (many rows, edited months).
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from pipeline_ops import opsdb
@@ -30,6 +34,7 @@ CREATE OR REPLACE TABLE int_enrollments AS
            program_code, program_name, unit, net_amount, paid
     FROM int_orders WHERE NOT is_cancelled;
 """
+ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {"ENG-A": ("English A", "TM"), "MTH-B": ("Math B", "DR"), "SCI-C": ("Science", "TM")}
 
 
@@ -70,12 +75,11 @@ def fake_warehouse(orders: list[dict], *, runs: bool = True, entity: str = "IONS
     with pipeline_lock(), connect() as con:
         con.execute(INT_ORDERS_DDL.split(";")[0])
         if orders:
-            columns = list(orders[0])
-            marks = ", ".join("?" * len(columns))
-            con.executemany(
-                f"INSERT INTO int_orders ({', '.join(columns)}) VALUES ({marks})",
-                [[o[c] for c in columns] for o in orders],
-            )
+            # Arrow, not executemany: DuckDB inserts parameter rows one at a time.
+            con.register("new_orders", pa.Table.from_pylist(orders))
+            columns = ", ".join(orders[0])
+            con.execute(f"INSERT INTO int_orders ({columns}) SELECT {columns} FROM new_orders")
+            con.unregister("new_orders")
         con.execute(INT_ORDERS_DDL.split(";")[1])
         if runs:
             for year, month in sorted({(o["year"], o["month"]) for o in orders}):
@@ -139,3 +143,25 @@ def month_checksum(year: int, month: int, url: str | None = None) -> str:
 @pytest.fixture
 def ops_url(data_dir) -> str:
     return f"file:{data_dir / 'ops.db'}"
+
+
+def subprocess_env(data_dir) -> dict[str, str]:
+    """Environment for a `manage.py` subprocess sharing this test's stores and database."""
+    from django.db import connection
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.pop("OPS_DB_URL", None)
+    env.pop("WAREHOUSE_PATH", None)
+    env.update(PIPELINE_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="config.settings")
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        env["DATABASE_URL"] = f"postgres://{auth}@{host}/{db['NAME']}"
+    return env
+
+
+def manage_command(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
+import time
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from pipeline_ops import opsdb
 from pipeline_ops.models import DimensionCache, PipelineRun
@@ -11,11 +18,13 @@ from pipeline_ops.pipeline.publish import run_publish
 from tests.ops_fixtures import (
     fake_warehouse,
     make_order,
+    manage_command,
     month_checksum,
     month_orders,
     ops_checksum,
     ops_rows,
     record_warehouse_run,
+    subprocess_env,
 )
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +196,85 @@ def test_force_publishes_anyway_and_warns(entity):
 def test_without_a_transformed_warehouse_it_says_to_sync_first(entity):
     with pytest.raises(PipelineError, match="run `sync`"):
         publish_months("1", force=True)
+
+
+def test_the_command_publishes_and_reports_counts(entity):
+    fake_warehouse(month_orders(1, 6) + month_orders(2, 6))
+    out, err = StringIO(), StringIO()
+    call_command(
+        "publish", "--entity", "ions", "--year", "2026", "--month", "1-2", stdout=out, stderr=err
+    )
+    assert "12 orders" in out.getvalue()
+    assert ops_rows("SELECT count(*) FROM commerce_order") == [(12,)]
+
+
+def test_the_command_refusal_is_exit_1_and_force_warns_on_stderr(entity):
+    fake_warehouse(month_orders(1, 2))
+    record_warehouse_run("IONS", 2026, "validate", month=1, status="failed")
+    with pytest.raises(CommandError, match="latest validate") as caught:
+        call_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1")
+    assert caught.value.returncode == 1
+    err = StringIO()
+    call_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1", "--force",
+                 stdout=StringIO(), stderr=err)  # fmt: skip
+    assert "Warning: --force" in err.getvalue()
+
+
+def test_the_command_requires_a_month(entity):
+    with pytest.raises(CommandError, match="--month") as caught:
+        call_command("publish", "--entity", "IONS", "--year", "2026")
+    assert caught.value.returncode == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_in_a_subprocess_exits_0_then_1(entity, data_dir):
+    fake_warehouse(month_orders(1, 3))
+    cmd = manage_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1")
+    env = subprocess_env(data_dir)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "3 orders" in done.stdout
+    record_warehouse_run("IONS", 2026, "load", month=1)
+    refused = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1
+    assert "transform is older than its latest load" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def _restore(snapshot: dict[str, bytes], data_dir) -> None:
+    for path in data_dir.glob("ops.db*"):
+        path.unlink()
+    for name, content in snapshot.items():
+        (data_dir / name).write_bytes(content)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_killed_at_random_moments_leaves_each_month_fully_old_or_fully_new(
+    entity, data_dir
+):
+    fake_warehouse(month_orders(1, 4000) + month_orders(2, 4000))
+    publish_months("1-2")
+    old = {m: month_checksum(2026, m) for m in (1, 2)}
+    snapshot = {p.name: p.read_bytes() for p in data_dir.glob("ops.db*")}
+    fake_warehouse(month_orders(1, 3500, paid=7, name="Baru") + month_orders(2, 4200, paid=9))
+    cmd = manage_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1-2")
+    env = subprocess_env(data_dir)
+    started = time.monotonic()
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120)
+    full = time.monotonic() - started
+    new = {m: month_checksum(2026, m) for m in (1, 2)}
+    assert new[1] != old[1] and new[2] != old[2]
+    rng = random.Random(20260101)
+    seen = []
+    for _ in range(10):
+        _restore(snapshot, data_dir)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 1.02) * full)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        state = {m: month_checksum(2026, m) for m in (1, 2)}
+        assert state[1] in (old[1], new[1]) and state[2] in (old[2], new[2])
+        # One batch: both months change together.
+        assert (state[1] == new[1]) == (state[2] == new[2])
+        seen.append(state[1] == new[1])
+    print(f"killed runs that had committed: {sum(seen)}/{len(seen)}")
