@@ -15,9 +15,16 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.transform import DbtResult, default_year, failure_message, run_transform
 from pipeline_ops.pipeline.warehouse import connect
-from tests.warehouse_fixtures import ORDERS, insert_raw_rows, manage
+from tests.warehouse_fixtures import (
+    EDGE_ORDERS,
+    EDGE_PROGRAMS,
+    EDGE_TARGETS,
+    insert_raw_rows,
+    manage,
+)
 
 pytestmark = pytest.mark.django_db
+REVENUE_COLUMNS = ("revenue", "target", "collected", "orders", "cancelled")
 
 
 def query(sql: str, params: list | None = None) -> list[tuple]:
@@ -25,63 +32,75 @@ def query(sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def expected_revenue_rows(built) -> dict:
-    """mart_revenue_monthly computed in plain Python from the hand-built rows."""
-    program_unit = {p["program_code"]: p["unit"] for p in built.programs}
-    loaded = {o["month"] for o in built.orders}
-    rows: dict = defaultdict(lambda: dict.fromkeys(("revenue", "target", "collected"), 0))
-    for order in built.orders:
+def expected_revenue(orders: list[dict], programs: list[dict], targets: list[dict]) -> dict:
+    """mart_revenue_monthly computed in plain Python from hand-built rows."""
+    program_unit = {p["program_code"]: p["unit"] for p in programs}
+    loaded = {o["month"] for o in orders}
+    rows: dict = defaultdict(lambda: dict.fromkeys(REVENUE_COLUMNS, 0))
+    for order in orders:
         row = rows[(order["month"], order["unit"] or program_unit[order["program_code"]])]
-        row["orders"] = row.get("orders", 0) + 1
-        row["cancelled"] = row.get("cancelled", 0) + (order["status"] == "BATAL")
+        row["orders"] += 1
+        row["cancelled"] += order["status"] == "BATAL"
         if order["status"] != "BATAL":
             row["revenue"] += order["price"] - order["discount"]
             row["collected"] += order["paid"]
-    for target in built.targets:
+    for target in targets:
         if target["month"] in loaded:
             rows[(target["month"], target["unit"])]["target"] += target["revenue_target"]
-    return {key: {"orders": 0, "cancelled": 0, **value} for key, value in rows.items()}
+    return dict(rows)
 
 
-def test_mart_revenue_monthly_totals_equal_sums_of_the_hand_built_orders(
-    warehouse, built_warehouse
-):
-    got = query(
-        "SELECT month, unit, revenue, target, collected, orders, cancelled"
-        " FROM mart_revenue_monthly WHERE entity = ? AND year = ?",
-        [built_warehouse.entity, built_warehouse.year],
-    )
-    names = ("revenue", "target", "collected", "orders", "cancelled")
-    actual = {(m, u): dict(zip(names, values, strict=True)) for m, u, *values in got}
-    assert actual == expected_revenue_rows(built_warehouse)
-
-
-def test_mart_program_progress_has_every_program_in_every_loaded_month(warehouse, built_warehouse):
-    got = query(
-        "SELECT month, program_code, enrollments, target, revenue FROM mart_program_progress"
-    )
-    months = {o["month"] for o in built_warehouse.orders}
+def expected_progress(orders: list[dict], programs: list[dict]) -> dict:
+    """mart_program_progress: every program × every loaded month, from hand-built rows."""
     expected = {}
-    for program in built_warehouse.programs:
-        for month in months:
-            mine = [
-                o for o in built_warehouse.orders
+    for program in programs:
+        for month in {o["month"] for o in orders}:
+            taken = [
+                o for o in orders
                 if o["month"] == month and o["program_code"] == program["program_code"]
                 and o["status"] != "BATAL"
             ]  # fmt: skip
-            revenue = sum(o["price"] - o["discount"] for o in mine)
+            revenue = sum(o["price"] - o["discount"] for o in taken)
             expected[(month, program["program_code"])] = (
-                len(mine), program["target_students"], revenue,
+                len(taken), program["target_students"], revenue,
             )  # fmt: skip
-    assert {(m, code): tuple(rest) for m, code, *rest in got} == expected
+    return expected
+
+
+def mart_revenue(entity: str) -> dict:
+    got = query(
+        f"SELECT month, unit, {', '.join(REVENUE_COLUMNS)} FROM mart_revenue_monthly"
+        " WHERE entity = ?",
+        [entity],
+    )
+    return {(m, u): dict(zip(REVENUE_COLUMNS, values, strict=True)) for m, u, *values in got}
+
+
+def mart_progress(entity: str) -> dict:
+    got = query(
+        "SELECT month, program_code, enrollments, target, revenue FROM mart_program_progress"
+        " WHERE entity = ?",
+        [entity],
+    )
+    return {(m, code): tuple(rest) for m, code, *rest in got}
+
+
+def test_mart_revenue_monthly_totals_equal_sums_of_the_workbooks_orders(warehouse, built_warehouse):
+    b = built_warehouse
+    assert mart_revenue(b.entity) == expected_revenue(b.orders, b.programs, b.targets)
+
+
+def test_mart_program_progress_counts_enrollments_of_every_program(warehouse, built_warehouse):
+    b = built_warehouse
+    assert mart_progress(b.entity) == expected_progress(b.orders, b.programs)
 
 
 def test_a_duplicate_invoice_fails_transform_naming_the_test_and_skips_what_depends_on_it(
-    warehouse,
+    warehouse, built_warehouse
 ):
     (orders_before,) = query("SELECT sum(orders) FROM mart_revenue_monthly")[0]
     with pipeline_lock(), connect() as con:
-        insert_raw_rows(con, orders=[ORDERS[0]], programs=[], targets=[])
+        insert_raw_rows(con, orders=built_warehouse.orders[:1], programs=[], targets=[])
 
     with pytest.raises(PipelineError) as failure:
         run_transform("IONS", 2026)
@@ -100,25 +119,29 @@ def test_a_duplicate_invoice_fails_transform_naming_the_test_and_skips_what_depe
     assert recorded == [("failed", message)]
 
 
-def test_transform_passes_select_through_to_dbt_in_a_real_process(built_warehouse, tmp_path):
-    data = tmp_path / "copy"
-    shutil.copytree(built_warehouse.data_dir, data, ignore=shutil.ignore_patterns("dbt", "*.lock"))
+def test_transform_passes_select_through_in_a_real_process_and_handles_edge_cases(
+    built_warehouse, data_dir
+):
+    skip = shutil.ignore_patterns("dbt", "pipeline.lock")
+    shutil.copytree(built_warehouse.data_dir, data_dir, ignore=skip, dirs_exist_ok=True)
+    with pipeline_lock(), connect() as con:
+        insert_raw_rows(con, entity="EDGE")
 
-    proc = manage(data, "transform", "--entity", "ions", "--select", "stg_programs")
+    selection = "+mart_revenue_monthly +mart_program_progress"
+    proc = manage(data_dir, "transform", "--entity", "ions", "--select", selection)
 
     assert "transform IONS 2026: success" in proc.stdout
-    results = json.loads((data / "dbt" / "target" / "run_results.json").read_text())
+    results = json.loads((data_dir / "dbt" / "target" / "run_results.json").read_text())
     nodes = {r["unique_id"].split(".")[2] for r in results["results"]}
-    assert (
-        "stg_programs" in nodes
-        and "stg_orders" not in nodes
-        and "mart_revenue_monthly" not in nodes
-    )
-    with sqlite3.connect(data / "django.sqlite3") as db:
+    assert {"stg_orders", "mart_revenue_monthly", "mart_program_progress"} <= nodes
+    assert "stg_organizations" not in nodes  # not upstream of either mart
+    with sqlite3.connect(data_dir / "django.sqlite3") as db:
         (log,) = db.execute(
             "SELECT log FROM pipeline_ops_pipelinerun WHERE stage = 'transform' ORDER BY id DESC"
         ).fetchone()
-    assert "--select stg_programs" in log and "model stg_programs: success" in log
+    assert f"--select {selection}" in log and "model mart_program_progress: success" in log
+    assert mart_revenue("EDGE") == expected_revenue(EDGE_ORDERS, EDGE_PROGRAMS, EDGE_TARGETS)
+    assert mart_progress("EDGE") == expected_progress(EDGE_ORDERS, EDGE_PROGRAMS)
 
 
 def test_transform_of_an_unknown_entity_suggests_seed():

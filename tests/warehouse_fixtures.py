@@ -4,16 +4,21 @@ Fixtures (loaded for every test through conftest's `pytest_plugins`):
 
 - `built_warehouse` (session): a `BuiltWarehouse` — `path` of a warehouse.duckdb built
   ONCE per test session by real subprocesses (`manage.py migrate`, `seed`, then `sync` of
-  the standard hand-built workbook), plus the hand-built rows it came from (`orders`,
-  `programs`, `targets`, `entity`, `year`) so tests can compute expectations themselves.
-  Treat the file as read-only; use `warehouse` to get a private copy.
+  the standard workbook `tests.workbooks.standard_workbook`), plus the rows that workbook
+  holds (`orders`, `programs`, `targets`: dicts keyed by warehouse column names, see
+  docs/warehouse.md) and `entity`, `year`, so tests compute expectations themselves.
+  `data_dir` is that run's whole PIPELINE_DATA_DIR (migrated django.sqlite3 with IONS,
+  the source workbook, extracts); `sync_output` that sync's stdout + stderr. Treat all
+  of it as read-only; copy what you change.
 - `warehouse` (function): copies that file to `<PIPELINE_DATA_DIR>/warehouse.duckdb` of
   the current test, registers Entity IONS (it uses conftest's `entity` fixture, so asking
   for both is fine) and returns the copy's Path. Raw tables, stg_/int_/mart_ models and
   `_pipeline_runs` are all there (those run rows have no Django mirror in the test DB).
 
-`insert_raw_rows(con, ...)` writes hand-built rows straight into the raw tables (for tests
-that must force data no workbook could carry, e.g. a duplicate invoice).
+Helpers: `manage(data_dir, *args)` runs `python manage.py ...` in a real subprocess against
+a data dir (`manage_command` gives the Popen arguments); `insert_raw_rows(con, ...)` writes
+hand-built rows straight into the raw tables (for data no workbook could carry, e.g. a
+duplicate invoice; `EDGE_*` rows by default).
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ import duckdb
 import pytest
 
 from pipeline_ops.pipeline.schema import ensure_raw_tables
+from tests import workbooks
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTITY, YEAR = "IONS", 2026
 MONTH_SHEETS = {1: "JAN", 2: "FEB", 3: "MAR"}
 
-PROGRAMS = [
+# Edge cases the standard workbook lacks: a blank Unit cell, a program nobody takes in a
+# month, a target for a month without orders. Written straight into raw tables.
+EDGE_PROGRAMS = [
     {"program_code": "TM-SD-REG", "program_name": "SD Reguler", "unit": "TM",
      "price": 1_500_000, "target_students": 4},
     {"program_code": "DR-SMP-ONL", "program_name": "SMP Online", "unit": "DR",
@@ -43,7 +51,7 @@ PROGRAMS = [
     {"program_code": "TM-SMA-INT", "program_name": "SMA Intensif", "unit": "TM",
      "price": 2_000_000, "target_students": 2},
 ]  # fmt: skip
-TARGETS = [
+EDGE_TARGETS = [
     {"month": 1, "unit": "TM", "revenue_target": 5_000_000},
     {"month": 1, "unit": "DR", "revenue_target": 2_000_000},
     {"month": 2, "unit": "TM", "revenue_target": 6_000_000},
@@ -60,8 +68,8 @@ def _order(month, day, invoice, student, org, code, unit, price, discount, paid,
     }  # fmt: skip
 
 
-# Month 1 and 2 have orders; month 3 only a target (so it is not a loaded month).
-ORDERS = [
+# Months 1 and 2 have orders; month 3 only a target (so it is not a loaded month).
+EDGE_ORDERS = [
     _order(1, 5, "INV-001", "Ani Lestari", "SDN 1 Bandung", "TM-SD-REG", "TM",
            1_500_000, 0, 1_500_000, "LUNAS"),
     _order(1, 9, "INV-002", "Budi Santoso", "SDN 1 Bandung", "TM-SD-REG", "TM",
@@ -79,15 +87,42 @@ ORDERS = [
 ]  # fmt: skip
 
 
+def standard_rows(year: int = YEAR) -> tuple[list[dict], list[dict], list[dict]]:
+    """The standard workbook's orders, programs and targets as warehouse-column dicts."""
+    months = workbooks.standard_orders(year)
+    orders = [
+        {
+            "month": month, "order_date": o["date"].date(), "invoice": o["invoice"],
+            "student_name": o["student"], "organization": o["organization"],
+            "program_code": o["program"], "unit": o["unit"], "price": o["price"],
+            "discount": o["discount"], "paid": o["paid"], "payment_method": o["method"],
+            "status": o["status"],
+        }
+        for month, rows in months.items()
+        for o in rows
+    ]  # fmt: skip
+    programs = [
+        {"program_code": p["code"], "program_name": p["name"], "unit": p["unit"],
+         "price": p["price"], "target_students": p["target"]}
+        for p in workbooks.PROGRAMS
+    ]  # fmt: skip
+    targets = [
+        {"month": t["month"], "unit": t["unit"], "revenue_target": t["target"]}
+        for t in workbooks.default_targets(sorted(months))
+    ]
+    return orders, programs, targets
+
+
 @dataclass
 class BuiltWarehouse:
     path: Path
     data_dir: Path
     entity: str = ENTITY
     year: int = YEAR
-    orders: list[dict] = field(default_factory=lambda: [dict(o) for o in ORDERS])
-    programs: list[dict] = field(default_factory=lambda: [dict(p) for p in PROGRAMS])
-    targets: list[dict] = field(default_factory=lambda: [dict(t) for t in TARGETS])
+    orders: list[dict] = field(default_factory=list)
+    programs: list[dict] = field(default_factory=list)
+    targets: list[dict] = field(default_factory=list)
+    sync_output: str = ""
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
@@ -102,9 +137,9 @@ def insert_raw_rows(
     *,
     entity: str = ENTITY,
     year: int = YEAR,
-    orders: list[dict] = ORDERS,
-    programs: list[dict] = PROGRAMS,
-    targets: list[dict] = TARGETS,
+    orders: list[dict] = EDGE_ORDERS,
+    programs: list[dict] = EDGE_PROGRAMS,
+    targets: list[dict] = EDGE_TARGETS,
 ) -> None:
     """Raw rows as `load` would write them (typed columns; source positions made up)."""
     ensure_raw_tables(con)
@@ -124,40 +159,35 @@ def _raw_order(base: dict, index: int, order: dict) -> dict:
             **order}  # fmt: skip
 
 
-def manage(data_dir: Path, *args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+def manage_command(data_dir: Path, *args: str) -> dict:
+    """subprocess keyword arguments for `python manage.py ...` against `data_dir`."""
+    env = {**os.environ, "PIPELINE_DATA_DIR": str(data_dir)}
+    for name in ("WAREHOUSE_PATH", "OPS_DB_URL", "DATABASE_URL"):
+        env.pop(name, None)
+    command = [sys.executable, str(ROOT / "manage.py"), *args]
+    return {"args": command, "env": env, "cwd": ROOT, "text": True}
+
+
+def manage(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """`python manage.py ...` in a real subprocess against `data_dir`."""
-    env = {
-        **os.environ,
-        "PIPELINE_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    env.pop("WAREHOUSE_PATH", None)
-    env.pop("OPS_DB_URL", None)
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=False, **kwargs,
-    )  # fmt: skip
+    proc = subprocess.run(**manage_command(data_dir, *args), capture_output=True, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
-def _build(data_dir: Path) -> Path:
-    manage(data_dir, "migrate", "--noinput", "-v", "0")
-    manage(data_dir, "seed", "--entity", ENTITY)
-    path = data_dir / "warehouse.duckdb"
-    # Until the extract stage can read the standard workbook, load raw rows directly and
-    # transform; no process holds the lock on this private directory yet.
-    with duckdb.connect(str(path)) as con:
-        insert_raw_rows(con)
-    manage(data_dir, "transform", "--entity", ENTITY, "--year", str(YEAR))
-    return path
-
-
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     data_dir = tmp_path_factory.mktemp("built-warehouse")
-    return BuiltWarehouse(path=_build(data_dir), data_dir=data_dir)
+    manage(data_dir, "migrate", "--noinput", "-v", "0")
+    manage(data_dir, "seed", "--entity", ENTITY)
+    workbooks.standard_workbook(data_dir / "sources" / ENTITY / f"{ENTITY}-{YEAR}.xlsx")
+    sync = manage(data_dir, "sync", "--entity", ENTITY, "--year", str(YEAR))
+    orders, programs, targets = standard_rows()
+    return BuiltWarehouse(
+        data_dir / "warehouse.duckdb", data_dir, orders=orders, programs=programs,
+        targets=targets, sync_output=sync.stdout + sync.stderr,
+    )  # fmt: skip
 
 
 @pytest.fixture
