@@ -450,3 +450,43 @@ def test_the_shared_warehouse_quarter_and_year_match_their_rows(warehouse, built
     loaded = sorted(m for _, m in rows.loaded)
     assert yearly["months"] == loaded
     assert_matches(yearly, rows.expected_report(year, loaded, [(year - 1, m) for m in loaded]))
+
+
+# ---- real subprocesses: exit codes and stderr as an operator sees them -------------------
+
+
+@pytest.fixture
+def installation(tmp_path, tmp_path_factory) -> Path:
+    """A private data dir holding a migrated Django DB and the two-year warehouse."""
+    built = _build_once(tmp_path_factory)
+    root = tmp_path / "install"
+    root.mkdir()
+    for name in ("warehouse.duckdb", "django.sqlite3"):
+        shutil.copyfile(built.parent / name, root / name)
+    return root
+
+
+def test_report_in_a_subprocess_writes_the_files_and_exits_0(installation):
+    proc = manage(installation, "report", "--entity", "ions", "--year", "2026", "--month",
+                  "1-3", "--type", "quarterly")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    for suffix in ("json", "html", "xlsx"):
+        assert (installation / f"reports/IONS/IONS-2026-Q1.{suffix}").exists()
+        assert f"IONS-2026-Q1.{suffix}" in proc.stdout
+
+
+def test_report_in_a_subprocess_rejects_a_quarter_without_a_range_with_exit_2(installation):
+    proc = manage(installation, "report", "--entity", "IONS", "--year", "2026", "--type",
+                  "quarterly", "--month", "2", check=False)  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "manage.py report: error: --type quarterly needs a month range such as --month 1-3"
+    ]
+
+
+def test_format_in_a_subprocess_fails_with_exit_1_when_nothing_is_loaded(installation):
+    proc = manage(installation, "format", "--entity", "IONS", "--year", "2026", "--month", "9",
+                  check=False)  # fmt: skip
+    assert proc.returncode == 1
+    assert "No data loaded for IONS 2026 month 9" in proc.stderr
+    assert "Traceback" not in proc.stderr
