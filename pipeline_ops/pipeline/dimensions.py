@@ -8,12 +8,20 @@ case-folded, whitespace-collapsed name inside an entity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from .. import opsdb
 from ..models import DimensionCache, Entity
+from .errors import PipelineError
+from .paths import ops_db_url, sources_dir
+from .typing import install_macros, source_table, typed_select
+from .workbook import Workbook, locate_reference
 
 # kind → (table, key columns, data columns written when the row is created)
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -22,6 +30,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "person": ("db_person", ("name_key",), ("name",)),
     "account": ("db_account", ("person_id", "organization_id"), ()),
 }
+LABELS = {"program": "name", "organization": "name", "person": "name", "account": "''"}
 
 
 def name_key(name: str | None) -> str:
@@ -75,16 +84,19 @@ class Dimensions:
             (top,) = opsdb.query(client, "SELECT coalesce(max(id), 0) FROM db_entity")[0]
             dims = cls(entity_code, int(top) + 1, True)
         for kind, (table, keys, _) in TABLES.items():
-            dims._load_table(client, dims.tables[kind], table, keys)
+            dims._load_table(client, dims.tables[kind], table, keys, LABELS[kind])
         return dims
 
-    def _load_table(self, client: opsdb.Client, target: Table, table: str, keys: tuple) -> None:
+    def _load_table(
+        self, client: opsdb.Client, target: Table, table: str, keys: tuple, label: str
+    ) -> None:
         (top,) = opsdb.query(client, f"SELECT coalesce(max(id), 0) FROM {table}")[0]
         target.next_id = int(top) + 1
-        sql = f"SELECT id, {', '.join(keys)} FROM {table} WHERE entity_id = ?"
+        sql = f"SELECT id, {label}, {', '.join(keys)} FROM {table} WHERE entity_id = ?"
         for row in opsdb.query(client, sql, [self.entity_id]):
-            key = tuple(row[1:]) if len(keys) > 1 else row[1]
+            key = tuple(row[2:]) if len(keys) > 1 else row[2]
             target.ids[key] = int(row[0])
+            target.labels[key] = row[1]
 
     def program(self, code: str, name: str | None = None, unit: str | None = None) -> int:
         return self.tables["program"].resolve(code, (name or "", unit, None, None), name or "")
@@ -180,3 +192,62 @@ def reference_statements(
              o.get("city"), o.get("kind")],
         ))  # fmt: skip
     return stmts
+
+
+def newest_workbook(entity: Entity) -> Path | None:
+    """The source workbook with the highest year in the entity's source folder."""
+    folder = sources_dir(entity.code, entity.source_dir)
+    years = [
+        (int(match.group(1)), path)
+        for path in folder.glob(f"{entity.code}-*.xlsx")
+        if (match := re.fullmatch(rf"{re.escape(entity.code)}-(\d{{4}})\.xlsx", path.name))
+    ]
+    return max(years)[1] if years else None
+
+
+def read_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """REFERENSI programs and organizations of a workbook, typed like `extract` types them."""
+    book = Workbook(path)
+    name = book.reference_sheet()
+    if name is None:
+        raise PipelineError(f"{path}: no REFERENSI sheet")
+    blocks = locate_reference(book.sheet(name), path)
+    found: dict[str, list[dict[str, Any]]] = {}
+    with duckdb.connect() as con:
+        install_macros(con)
+        for kind in ("programs", "organizations"):
+            table = blocks.get(kind)
+            if table is None:
+                found[kind] = []
+                continue
+            con.register("src", source_table(table))
+            sql = typed_select(table, table.sheet.data.num_columns, {})
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            found[kind] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            con.unregister("src")
+    return found
+
+
+def seed_ops_db(entity: Entity) -> list[str]:
+    """`seed`: create the ops schema, db_entity, and the newest workbook's REFERENSI rows."""
+    path = newest_workbook(entity)
+    try:
+        reference = read_reference(path) if path else {"programs": [], "organizations": []}
+        with opsdb.connect() as client:
+            opsdb.ensure_schema(client)
+            programs = [p for p in reference["programs"] if p.get("program_code")]
+            stmts = reference_statements(entity.code, programs, reference["organizations"])
+            opsdb.run_batch(client, stmts)
+            dims = Dimensions.load(client, entity.code)
+    except PipelineError as exc:
+        return [f"Ops DB not seeded: {exc}"]
+    for kind in ("program", "organization"):
+        dims.tables[kind].used.update(dims.tables[kind].ids)
+    mirror(entity, dims)
+    source = path.name if path else "no workbook yet"
+    return [
+        f"Ops DB {opsdb.describe_url(ops_db_url())}: entity {entity.code},"
+        f" {len(programs)} programs and {len(reference['organizations'])} organizations"
+        f" from {source}."
+    ]

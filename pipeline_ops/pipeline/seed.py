@@ -28,4 +28,7 @@ def seed_entity(
             path = source_workbook(code, year, entity.source_dir)
             write_demo_workbook(path, entity=code, year=year, rows_per_month=rows_per_month)
             result.workbooks.append(path)
+    from .dimensions import seed_ops_db
+
+    result.notes += seed_ops_db(entity)
     return result
