@@ -59,9 +59,9 @@ def _acquire(handle, timeout: float, on_wait: Callable[[str], None] | None) -> N
     announced = False
     while not _try_lock(handle):
         holder = read_holder()
-        # The holder writes its description just after locking; give it a moment so the
-        # one line we print names it instead of saying "another process".
-        if not announced and on_wait and (holder or time.monotonic() - started > 1):
+        # The holder describes itself just after locking and adds its run id once the run
+        # is recorded; give it a moment so the one line we print names the run.
+        if not announced and on_wait and (holder.get("run_id") or time.monotonic() - started > 1):
             on_wait(f"Waiting for the pipeline lock held by {describe(holder)}…")
             announced = True
         if time.monotonic() >= deadline:
