@@ -138,7 +138,7 @@ def context(report: dict) -> dict:
         "generated": _generated(report["generated_at"]),
         "programs": _program_rows(report["programs"]),
         "organizations": [
-            dict(o, rank=i, revenue_text=rupiah(o["revenue"]))
+            dict(o, rank=i, revenue_text=rupiah(o["revenue"]), students_text=number(o["students"]))
             for i, o in enumerate(report["top_organizations"], start=1)
         ],
     }
@@ -169,6 +169,8 @@ def _program_rows(programs: list[dict]) -> list[dict]:
         dict(
             p,
             revenue_text=rupiah(p["revenue"]),
+            enrollments_text=number(p["enrollments"]),
+            target_text=number(p["target"]),
             achievement_text=percent(p["achievement_pct"]),
             bar=bar(p["achievement_pct"]),
         )

@@ -23,7 +23,8 @@ def pct(numerator: int | None, divisor: int | None) -> float | None:
     if numerator is None or not divisor:
         return None
     value = Decimal(numerator) * 100 / Decimal(divisor)
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    # `+ 0.0` turns a rounded -0.0 into 0.0: "-0.0%" would read as a loss.
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) + 0.0
 
 
 def change_pct(actual: int, previous: int | None) -> float | None:
