@@ -96,9 +96,14 @@ def _write_rows(ws, top: int, left: int, rows: list) -> None:
 def _order_row(headers: list[str], number: int, item: Any) -> list | None:
     if item is None or isinstance(item, list):
         return item
-    by_header = {ORDER_KEYS[k]: v for k, v in item.items() if k in ORDER_KEYS}
-    by_header.update(item.get("extra", {}))
-    return [number if h == "No" else by_header.get(h) for h in headers]
+    by_header = {_norm(ORDER_KEYS[k]): v for k, v in item.items() if k in ORDER_KEYS}
+    by_header.update({_norm(k): v for k, v in item.get("extra", {}).items()})
+    return [number if _norm(h) == "no" else by_header.get(_norm(h)) for h in headers]
+
+
+def _norm(header: str) -> str:
+    """Headers match however they are spelled in case and spacing (like the extractor)."""
+    return " ".join(str(header).lower().split()).rstrip(".:")
 
 
 def write_reference(ws, *, programs, organizations, targets, title_rows=(), gap=1) -> dict:

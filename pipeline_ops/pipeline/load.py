@@ -109,6 +109,12 @@ def load_extracts(
         columns += [directory / f"columns-{m:02d}.parquet" for m in month_list]
         _insert(con, "_raw_columns", columns)
         con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise PipelineError(
+            f"Cannot load the extracts in {directory} ({str(exc).splitlines()[0]});"
+            " run `manage.py extract` again. The warehouse is unchanged."
+        ) from None
     except BaseException:
         con.execute("ROLLBACK")
         raise

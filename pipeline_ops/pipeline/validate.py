@@ -1,0 +1,160 @@
+"""`validate`: the DESIGN §4 rules as SQL over the raw tables; every issue names its cell.
+
+Issues go to `_validation_issues` (replaced per entity/year/month; REFERENSI issues have no
+month and are replaced on every run) and are mirrored to Django `ValidationIssue`.
+Any error fails the run; warnings alone do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+from django.db import transaction
+from django.db.models import Q
+
+from ..models import PipelineRun, ValidationIssue
+from .cli import MonthRange
+from .errors import PipelineError
+from .load import ensure_load_tables
+from .rules import ISSUES_SQL
+from .runs import get_entity, stage_run
+from .warehouse import connect
+
+SHOWN_ISSUES = 20
+ISSUE_COLUMNS = ("month", "sheet", "cell", "rule", "severity", "message", "value")
+
+
+def run_validate(
+    entity: str,
+    year: int,
+    months: MonthRange | None = None,
+    *,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    out: Callable[[str], None] | None = None,
+    **_options,
+) -> PipelineRun:
+    emit = out or (lambda _line: None)
+    with stage_run(
+        "validate", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
+    ) as ctx:
+        with connect() as con:
+            month_list = loaded_months(con, entity, year, months)
+            issues = validate_months(con, entity, year, month_list, ctx.run.warehouse_id)
+        mirror_issues(entity, year, month_list, issues, ctx.run)
+        ctx.row_count = len(issues)
+        lines = report_lines(entity, year, month_list, issues)
+        for line in lines:
+            ctx.log(line)
+            emit(line)
+        errors = [i for i in issues if i["severity"] == "error"]
+        if errors:
+            first = errors[0]
+            raise PipelineError(
+                f"Validation found {len(errors)} error(s) in {entity} {year}; first: "
+                f"{first['cell']} {first['rule']}: {first['message']}"
+            )
+    return ctx.run
+
+
+def loaded_months(
+    con: duckdb.DuckDBPyConnection, entity: str, year: int, months: MonthRange | None
+) -> list[int]:
+    ensure_load_tables(con)
+    rows = con.execute(
+        "SELECT DISTINCT month FROM raw_orders WHERE entity = ? AND year = ? ORDER BY month",
+        [entity, year],
+    ).fetchall()
+    loaded = [r[0] for r in rows]
+    if months is None:
+        if not loaded:
+            raise PipelineError(f"Nothing loaded for {entity} {year}: run `manage.py load` first.")
+        return loaded
+    missing = [m for m in months.months if m not in loaded]
+    if missing:
+        raise PipelineError(
+            f"Month {', '.join(map(str, missing))} of {entity} {year} is not loaded:"
+            f" run `manage.py load --entity {entity} --year {year} --month {months}` first."
+        )
+    return months.months
+
+
+def validate_months(
+    con: duckdb.DuckDBPyConnection, entity: str, year: int, months: list[int], run_id: int | None
+) -> list[dict]:
+    """Compute issues and replace the stored ones for these months, in one transaction."""
+    params = {"entity": entity, "year": year, "months": months}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "DELETE FROM _validation_issues WHERE entity = $entity AND year = $year"
+            " AND (month IS NULL OR month IN $months)",
+            params,
+        )
+        con.execute(
+            f"INSERT INTO _validation_issues BY NAME SELECT *, $entity AS entity, $year AS year,"
+            f" $run_id AS run_id FROM ({ISSUES_SQL})",
+            {**params, "run_id": run_id},
+        )
+        rows = con.execute(
+            f"SELECT {', '.join(ISSUE_COLUMNS)} FROM _validation_issues"
+            " WHERE entity = $entity AND year = $year AND (month IS NULL OR month IN $months)"
+            " ORDER BY severity, month NULLS FIRST, sheet, rule, cell",
+            params,
+        ).fetchall()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    rows.sort(key=_issue_order)
+    return [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in rows]
+
+
+def _issue_order(row: tuple) -> tuple:
+    """Errors first, then by sheet position: month, then row, then column."""
+    month, _sheet, cell, _rule, severity = row[:5]
+    ref = cell.split("!")[-1]
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return (severity != "error", month or 0, int(digits or 0), len(letters), letters)
+
+
+def mirror_issues(
+    entity: str, year: int, months: list[int], issues: list[dict], run: PipelineRun
+) -> None:
+    owner = get_entity(entity)
+    with transaction.atomic():
+        ValidationIssue.objects.filter(entity=owner, year=year).filter(
+            Q(month__in=months) | Q(month__isnull=True)
+        ).delete()
+        ValidationIssue.objects.bulk_create(
+            [
+                ValidationIssue(
+                    entity=owner, year=year, run=run, **{**i, "value": i["value"] or ""}
+                )
+                for i in issues
+            ],
+            batch_size=1000,
+        )
+
+
+def report_lines(entity: str, year: int, months: list[int], issues: list[dict]) -> list[str]:
+    errors = sum(i["severity"] == "error" for i in issues)
+    span = f"month {months[0]}" if len(months) == 1 else f"months {', '.join(map(str, months))}"
+    lines = [f"{entity} {year} {span}: {errors} error(s), {len(issues) - errors} warning(s)"]
+    counts: dict[tuple[str, str], int] = {}
+    for issue in issues:
+        key = (issue["rule"], issue["severity"])
+        counts[key] = counts.get(key, 0) + 1
+    for (rule, severity), count in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        lines.append(f"  {rule:<24}{severity:<9}{count:>7}")
+    if issues:
+        lines.append(f"First {min(SHOWN_ISSUES, len(issues))} issue(s):")
+    for issue in issues[:SHOWN_ISSUES]:
+        value = f" [{issue['value']}]" if issue["value"] not in (None, "") else ""
+        lines.append(
+            f"  {issue['cell']:<12}{issue['severity']:<9}{issue['rule']}: {issue['message']}{value}"
+        )
+    return lines
