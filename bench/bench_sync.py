@@ -1,0 +1,94 @@
+"""`sync` of the demo year (IONS 2026, `seed --demo` default ≈18k orders), stage by stage,
+and `transform` against a bare `dbt build` of the same project and warehouse.
+
+Targets: sync ≤ 15 s wall; transform's overhead over bare dbt ≤ 10 %. dbt timings are
+noisy (process start, Python imports, a busy 2-core machine), so bare and transform run
+ROUNDS times each, alternating which goes first, and the fastest of each are compared
+(the minimum is the least disturbed measurement of the same work).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+ENTITY, YEAR = "IONS", 2026
+ROUNDS = 4
+SYNC_TARGET_S = 15.0
+OVERHEAD_TARGET = 0.10
+
+
+def _sync() -> tuple[float, list[dict]]:
+    from pipeline_ops.pipeline.sync import run_sync
+
+    started = time.perf_counter()
+    parent = run_sync(ENTITY, YEAR)
+    wall = time.perf_counter() - started
+    rows = []
+    for child in parent.children.order_by("id"):
+        seconds = (child.completed_at - child.started_at).total_seconds()
+        rows.append({"stage": f"sync: {child.stage}", "rows": child.row_count, "seconds": seconds})
+    return wall, rows
+
+
+def _bare_dbt_build() -> float:
+    from pipeline_ops.pipeline.locking import pipeline_lock
+    from pipeline_ops.pipeline.transform import dbt_command, dbt_env, project_dir
+
+    with pipeline_lock({"stage": "bench dbt build"}):
+        started = time.perf_counter()
+        subprocess.run(
+            dbt_command(), env=dbt_env(), cwd=project_dir(), capture_output=True, check=True
+        )
+        return time.perf_counter() - started
+
+
+def _transform() -> tuple[float, int | None]:
+    from pipeline_ops.pipeline.transform import run_transform
+
+    started = time.perf_counter()
+    run = run_transform(ENTITY, YEAR)
+    return time.perf_counter() - started, run.row_count
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def bench(workdir: Path) -> list[dict]:
+    from pipeline_ops.pipeline.seed import seed_entity
+
+    seed_entity(ENTITY, demo=True, years=[YEAR])
+    wall, rows = _sync()
+    rows.append(
+        {
+            "stage": "sync (wall)",
+            "rows": rows[0]["rows"] if rows else None,
+            "seconds": wall,
+            "note": f"sync target ≤ {SYNC_TARGET_S:g} s: {_verdict(wall <= SYNC_TARGET_S)}",
+        }
+    )
+    bare, app, mart_rows = [], [], None
+    for round_ in range(ROUNDS):
+        if round_ % 2:
+            bare.append(_bare_dbt_build())
+        seconds, mart_rows = _transform()
+        app.append(seconds)
+        if not round_ % 2:
+            bare.append(_bare_dbt_build())
+    bare_s, app_s = min(bare), min(app)
+    overhead = app_s / bare_s - 1
+    rows.append({"stage": f"dbt build (bare, best of {ROUNDS})", "rows": None, "seconds": bare_s})
+    rows.append(
+        {
+            "stage": f"transform (best of {ROUNDS})",
+            "rows": mart_rows,
+            "seconds": app_s,
+            "baseline": bare_s,
+            "baseline_name": "dbt build",
+            "note": f"transform overhead over bare dbt build: {overhead:+.1%} "
+            f"(target ≤ {OVERHEAD_TARGET:.0%}: {_verdict(overhead <= OVERHEAD_TARGET)})",
+        }
+    )
+    return rows
