@@ -115,7 +115,7 @@ def connect(url: str | None = None) -> Iterator[Client]:
 
 
 def query(client: Client, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
-    return [tuple(row) for row in client.execute(sql, args).rows]
+    return [row.astuple() for row in client.execute(sql, args).rows]
 
 
 def schema_version(client: Client) -> int:

@@ -14,14 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from .. import opsdb
 from ..models import DimensionCache, Entity
 from .errors import PipelineError
 from .paths import ops_db_url, sources_dir
-from .typing import install_macros, source_table, typed_select
-from .workbook import Workbook, locate_reference
+from .workbook import Located, Workbook, locate_reference
 
 # kind → (table, key columns, data columns written when the row is created)
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -74,6 +71,8 @@ class Dimensions:
         self.entity_id = entity_id
         self.entity_is_new = entity_is_new
         self.tables = {kind: Table(kind) for kind in TABLES}
+        # Raw spelling → id: the same cell text recurs on many rows; normalise it once.
+        self._seen: dict[tuple[str, str | None], int | None] = {}
 
     @classmethod
     def load(cls, client: opsdb.Client, entity_code: str) -> Dimensions:
@@ -102,6 +101,13 @@ class Dimensions:
         return self.tables["program"].resolve(code, (name or "", unit, None, None), name or "")
 
     def organization(self, name: str | None) -> int | None:
+        seen = self._seen.get(("organization", name), -1)
+        if seen != -1:
+            return seen
+        found = self._seen["organization", name] = self._organization(name)
+        return found
+
+    def _organization(self, name: str | None) -> int | None:
         key = name_key(name)
         if not key:
             return None
@@ -109,6 +115,12 @@ class Dimensions:
         return self.tables["organization"].resolve(key, (label, None, None), label)
 
     def person(self, name: str | None) -> int:
+        found = self._seen.get(("person", name))
+        if found is None:
+            found = self._seen["person", name] = self._person(name)
+        return found
+
+    def _person(self, name: str | None) -> int:
         label = clean_name(name)
         return self.tables["person"].resolve(name_key(name), (label,), label)
 
@@ -206,27 +218,48 @@ def newest_workbook(entity: Entity) -> Path | None:
 
 
 def read_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """REFERENSI programs and organizations of a workbook, typed like `extract` types them."""
+    """REFERENSI programs and organizations of a workbook (blocks found as `extract` finds them).
+
+    Prefers the extract stage's own reader when it offers one; seed only needs a few columns.
+    """
+    from . import extract
+
+    reader = getattr(extract, "read_reference", None)
+    if reader is not None:
+        return reader(path)
     book = Workbook(path)
     name = book.reference_sheet()
     if name is None:
         raise PipelineError(f"{path}: no REFERENSI sheet")
     blocks = locate_reference(book.sheet(name), path)
-    found: dict[str, list[dict[str, Any]]] = {}
-    with duckdb.connect() as con:
-        install_macros(con)
-        for kind in ("programs", "organizations"):
-            table = blocks.get(kind)
-            if table is None:
-                found[kind] = []
-                continue
-            con.register("src", source_table(table))
-            sql = typed_select(table, table.sheet.data.num_columns, {})
-            cursor = con.execute(sql)
-            names = [d[0] for d in cursor.description]
-            found[kind] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            con.unregister("src")
-    return found
+    return {kind: _block_rows(blocks.get(kind)) for kind in ("programs", "organizations")}
+
+
+def _block_rows(table: Located | None) -> list[dict[str, Any]]:
+    if table is None:
+        return []
+    data = table.sheet.data.slice(table.header_index + 1, table.end_index - table.header_index - 1)
+    columns = {f: data.column(i).to_pylist() for f, i in table.columns.items()}
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+    for row in rows:
+        for money in ("price", "target_students"):
+            if money in row:
+                row[money] = parse_whole_number(row[money])
+        for upper in ("program_code", "unit"):
+            if row.get(upper):
+                row[upper] = clean_name(row[upper]).upper()
+    return [r for r in rows if any(v not in (None, "") for v in r.values())]
+
+
+def parse_whole_number(text: Any) -> int | None:
+    """`Rp 1.500.000`, `1,500,000`, `1500000` or `1500000.0` → 1500000; else None."""
+    value = str(text or "").strip().removeprefix("Rp").strip()
+    if re.fullmatch(r"\d+\.0+", value):
+        value = value.split(".")[0]
+    digits = value.replace(".", "").replace(",", "")
+    return int(digits) if digits.isdigit() else None
 
 
 def seed_ops_db(entity: Entity) -> list[str]:

@@ -64,11 +64,11 @@ def run_publish(
     ) as ctx:
         with connect() as con:
             problems = refusal_reasons(con, entity, year, months)
-            if problems and not force:
-                raise PipelineError(
-                    " ".join(problems) + " Sync again, or publish anyway with --force."
-                )
+            _refuse_unless(force, problems)
             orders = read_orders(con, entity, year, months)
+            empty = empty_months(orders, months)
+            _refuse_unless(force, empty)
+            problems += empty
             enrollments = count_enrollments(con, entity, year, months)
         for problem in problems:
             (warn or say)(f"Warning: --force: {problem}")
@@ -84,6 +84,11 @@ def run_publish(
         ctx.log(summary)
         say(summary)
     return ctx.run
+
+
+def _refuse_unless(force: bool, problems: list[str]) -> None:
+    if problems and not force:
+        raise PipelineError(" ".join(problems) + " Sync again, or publish anyway with --force.")
 
 
 def refusal_reasons(
@@ -103,6 +108,16 @@ def refusal_reasons(
         elif transform is None or transform["completed_at"] < load["completed_at"]:
             reasons.append(f"Month {month}: the transform is older than its latest load.")
     return reasons
+
+
+def empty_months(orders: list[tuple], months: MonthRange) -> list[str]:
+    """Publishing a month with no orders would wipe it from the ops DB: say so instead."""
+    present = {row[0] for row in orders}
+    return [
+        f"Month {month}: the warehouse has no orders for it."
+        for month in months.months
+        if month not in present
+    ]
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
