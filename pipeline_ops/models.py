@@ -65,6 +65,9 @@ class PipelineRun(models.Model):
         ]
         permissions = (("launch_pipelinerun", "Can launch pipeline runs"),)
 
+    def __str__(self) -> str:
+        return f"{self.stage} {self.entity_id and self.entity.code} {self.year} #{self.pk}"
+
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
@@ -74,9 +77,6 @@ class PipelineRun(models.Model):
         if self.started_at and self.completed_at:
             return self.completed_at - self.started_at
         return None
-
-    def __str__(self) -> str:
-        return f"{self.stage} {self.entity_id and self.entity.code} {self.year} #{self.pk}"
 
 
 class ValidationIssue(models.Model):
