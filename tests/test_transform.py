@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +27,7 @@ from tests.warehouse_fixtures import (
     EDGE_TARGETS,
     insert_raw_rows,
     manage,
+    manage_command,
 )
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +167,50 @@ def test_a_dbt_failure_before_any_node_ran_quotes_dbts_error_line():
     message = failure_message(DbtResult(returncode=2, output=output, seconds=1.0))
     assert message.startswith("dbt build failed (exit code 2)")
     assert "Could not find profile named 'atlas'" in message
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_killing_transform_with_sigkill_takes_dbt_down_and_frees_the_lock(
+    built_warehouse, data_dir
+):
+    skip = shutil.ignore_patterns("dbt", "pipeline.lock")
+    shutil.copytree(built_warehouse.data_dir, data_dir, ignore=skip, dirs_exist_ok=True)
+    proc = subprocess.Popen(
+        **manage_command(data_dir, "transform", "--entity", "IONS"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    dbt = []
+    while not dbt and proc.poll() is None:
+        dbt = _children(proc.pid)
+    assert dbt, "transform ended before dbt could be seen"
+
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    while _alive(dbt[0]):
+        time.sleep(0.05)
+    # dbt died with its parent instead of finishing the build without the lock held.
+    assert not (data_dir / "dbt" / "target" / "run_results.json").exists()
+    with pipeline_lock(timeout=5):
+        pass

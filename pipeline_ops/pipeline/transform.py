@@ -8,8 +8,10 @@ checkout never collide. Per-node results come from dbt's `run_results.json`.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +30,9 @@ from .paths import data_dir
 from .runs import StageContext, stage_run
 from .warehouse import connect, warehouse_path
 
+PR_SET_PDEATHSIG = 1
+# Resolved here, not in the forked child (dlopen after fork can deadlock).
+_PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 TAIL_LINES = 15
 
@@ -91,19 +96,34 @@ def run_dbt_build(select: str | None = None) -> DbtResult:
     command = dbt_command(select)
     started = time.monotonic()
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             command,
             env=dbt_env(),
             cwd=project_dir(),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
+            preexec_fn=_die_with_parent,
         )
     except OSError as exc:
         raise PipelineError(f"Cannot start dbt ({dbt_executable()}): {exc}") from exc
+    try:
+        stdout, stderr = proc.communicate()
+    except BaseException:
+        # Interrupted (Ctrl-C, task timeout): dbt must not write on once the lock is gone.
+        proc.kill()
+        proc.wait()
+        raise
+    output = "\n".join(filter(None, [stdout, stderr]))
     seconds = time.monotonic() - started
-    output = "\n".join(filter(None, [proc.stdout, proc.stderr]))
     return DbtResult(proc.returncode, output, seconds, read_run_results(results_file), command)
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL if this process dies (even by kill -9), because the
+    pipeline lock dies with it and dbt must not keep writing the warehouse unlocked."""
+    if _PRCTL is not None:  # Linux only; elsewhere the interrupt handling above applies
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def read_run_results(path: Path) -> list[dict]:
