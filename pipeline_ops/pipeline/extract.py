@@ -24,7 +24,7 @@ from .cli import MonthRange
 from .errors import PipelineError
 from .paths import extracts_dir, source_workbook
 from .runs import get_entity, stage_run
-from .typing import install_macros, source_table, typed_select
+from .typing import create_typed, install_macros, source_table
 from .workbook import (
     REFERENCE_SPECS,
     SHORT_NAMES,
@@ -115,11 +115,7 @@ def extract_workbook(
         for name in REFERENCE_FILES:
             result.reference[name] = _write_block(con, blocks.get(name), name, base, staging)
         _write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
-        for month, sheet_name in sorted(sheets.items()):
-            table = locate_month_table(book.sheet(sheet_name), path)
-            constants = {**base, "month": month, "sheet": sheet_name}
-            result.orders[month] = _write_table(con, table, constants, staging / month_file(month))
-            _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+        result.orders = _write_months(con, book, sheets, base, staging)
         con.close()
         _publish(staging, target, replace_all_months=months is None)
     finally:
@@ -143,14 +139,38 @@ def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str
     return {m: found[m] for m in months.months}
 
 
+def _write_months(
+    con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
+) -> dict[int, int]:
+    """All month sheets typed by one query (DuckDB spreads it over the cores), then split."""
+    sources = []
+    for month, name in sorted(sheets.items()):
+        table = locate_month_table(book.sheet(name), book.path)
+        sources.append(source_table(table, {"month": month, "sheet": name}))
+        _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+    con.register("src", pa.concat_tables(sources, promote_options="permissive"))
+    create_typed(con, "orders", base)
+    con.unregister("src")
+    counts = {month: 0 for month in sheets}
+    counts.update(dict(con.execute("SELECT month, count(*) FROM typed GROUP BY 1").fetchall()))
+    for month in sheets:
+        dest = staging / month_file(month)
+        con.execute(
+            f"COPY (SELECT * FROM typed WHERE month = {month} ORDER BY source_row)"
+            f" TO '{dest}' (FORMAT parquet)"
+        ).fetchall()
+    return counts
+
+
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
     con.register("src", source_table(table))
     try:
-        sql = typed_select(table, table.sheet.data.num_columns, constants)
-        con.execute(f"COPY ({sql}) TO '{dest}' (FORMAT parquet)").fetchall()
-        return con.execute(f"SELECT count(*) FROM read_parquet('{dest}')").fetchall()[0][0]
+        create_typed(con, table.spec.name, constants)
     finally:
         con.unregister("src")
+    copy = f"COPY (SELECT * FROM typed ORDER BY source_row) TO '{dest}' (FORMAT parquet)"
+    result = con.execute(copy)
+    return int(result.fetchall()[0][0])
 
 
 def _write_block(con, table: Located | None, name: str, base: dict, staging: Path) -> int:

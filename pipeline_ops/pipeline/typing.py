@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .workbook import MONTH_NAMES, Located
 
+_SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
 _month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_NAMES.items())
 
 MACROS = rf"""
+CREATE OR REPLACE MACRO trimmed(s) AS nullif(trim(s, '{_SPACES}'), '');
 CREATE OR REPLACE MACRO clean(s) AS
     nullif(trim(regexp_replace(s, '[\s\x{{00A0}}]+', ' ', 'g')), '');
 CREATE OR REPLACE MACRO money_text(s) AS regexp_replace(regexp_replace(
@@ -31,9 +34,12 @@ CREATE OR REPLACE MACRO money_num(t) AS CASE
     WHEN regexp_full_match(t, '-?\d+,\d{{1,2}}')
         THEN try_cast(round(try_cast(replace(t, ',', '.') AS DOUBLE)) AS BIGINT)
 END;
-CREATE OR REPLACE MACRO parse_money(s) AS money_num(money_text(s));
+CREATE OR REPLACE MACRO parse_money(s) AS CASE
+    WHEN regexp_full_match(s, '\d{{1,18}}') THEN CAST(s AS BIGINT)
+    ELSE money_num(money_text(s)) END;
 CREATE OR REPLACE MACRO blank_zero(s) AS CASE WHEN s IS NULL THEN 0 ELSE parse_money(s) END;
 CREATE OR REPLACE MACRO parse_date(s) AS CASE
+    WHEN try_cast(s AS TIMESTAMP) IS NOT NULL THEN CAST(try_cast(s AS TIMESTAMP) AS DATE)
     WHEN regexp_full_match(s, '\d{{4}}-\d{{1,2}}-\d{{1,2}}([ T][\d:.]+)?')
         THEN try_strptime(split_part(replace(s, 'T', ' '), ' ', 1), '%Y-%m-%d')::DATE
     WHEN regexp_full_match(s, '\d{{1,2}}/\d{{1,2}}/\d{{4}}') THEN try_strptime(s, '%d/%m/%Y')::DATE
@@ -97,39 +103,71 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS).fetchall()
 
 
-def source_table(table: Located) -> pa.Table:
-    """The table's data rows as c0…cN strings plus the Excel row number."""
+def source_table(table: Located, extra: dict[str, pa.Array] | None = None) -> pa.Table:
+    """The table's data rows: `r_<field>` text per field, the Excel row number and the first
+    non-empty cell of the whole row (to spot TOTAL/JUMLAH rows). Pure Arrow, no row loop."""
     data = table.sheet.data.slice(table.header_index + 1, table.end_index - table.header_index - 1)
+    rows = data.num_rows
     first_row = table.header_index + 2
-    names = [f"c{i}" for i in range(data.num_columns)]
-    rows = pa.array(range(first_row, first_row + data.num_rows), pa.int32())
-    arrays = [*data.columns, rows]
-    return pa.Table.from_arrays(arrays, names=[*names, "source_row"])
+    columns: dict[str, pa.Array] = {
+        "source_row": pa.array(range(first_row, first_row + rows), pa.int32()),
+        "first_cell": pc.coalesce(*data.columns) if data.num_columns else _nulls(rows),
+    }
+    for field in TYPES[table.spec.name]:
+        index = table.columns.get(field)
+        columns[f"r_{field}"] = data.column(index) if index is not None else _nulls(rows)
+    for name, value in (extra or {}).items():
+        columns[name] = pa.array([value] * rows)
+    return pa.table(columns)
 
 
-def typed_select(table: Located, width: int, constants: dict[str, object]) -> str:
-    """One SELECT typing the registered `src` view; `constants` become literal columns."""
-    types = TYPES[table.spec.name]
-    raws = ", ".join(
-        f"clean(c{table.columns[f]}) AS r_{f}" if f in table.columns else f"NULL::VARCHAR AS r_{f}"
-        for f in types
+def cleaned_select(spec_name: str) -> str:
+    """Step 1 over `src`: trimmed text per field. Materialised, because the typing step
+    reads each value several times and DuckDB would otherwise re-clean it every time."""
+    types = TYPES[spec_name]
+    cleaned = ", ".join(f"{_cleaner(f)}(r_{f}) AS r_{f}" for f in types)
+    keep = "month, sheet, " if spec_name == "orders" else ""
+    not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
+    return (
+        f"SELECT * FROM (SELECT {keep}source_row, first_cell, {cleaned} FROM src)"
+        f" WHERE {not_blank}"
+        " AND NOT coalesce(regexp_matches(first_cell, '^\\s*(TOTAL|JUMLAH)\\b', 'i'), false)"
     )
-    first_cell = "coalesce(" + ", ".join(f"clean(c{i})" for i in range(width)) + ")"
-    selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()] + ["source_row"]
+
+
+def _nulls(rows: int) -> pa.Array:
+    return pa.nulls(rows, pa.string())
+
+
+def typed_select(spec_name: str, constants: dict[str, object]) -> str:
+    """Step 2 over `cleaned`: typed columns, `*_raw` twins; `constants` become literals."""
+    types = TYPES[spec_name]
+    selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()]
+    selected += ["CAST(month AS INTEGER) AS month", "sheet"] if spec_name == "orders" else []
+    selected.append("source_row")
     for field, (expr, keeps_raw) in types.items():
         selected.append(f"{expr} AS {field}")
         if keeps_raw:
             selected.append(f"r_{field} AS {field}_raw")
-    if table.spec.name == "orders":
+    if spec_name == "orders":
         selected.append("lower(r_student_name) AS student_key")
-    not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
-    return (
-        f"SELECT {', '.join(selected)} FROM ("
-        f"SELECT source_row, {first_cell} AS first_cell, {raws} FROM src)"
-        f" WHERE {not_blank}"
-        " AND NOT coalesce(regexp_matches(first_cell, '^(TOTAL|JUMLAH)\\b', 'i'), false)"
-        " ORDER BY source_row"
-    )
+    return f"SELECT {', '.join(selected)} FROM cleaned"
+
+
+def create_typed(con: duckdb.DuckDBPyConnection, spec_name: str, constants: dict) -> None:
+    """Type the registered Arrow table `src` into temp table `typed`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cleaned AS {cleaned_select(spec_name)}").fetchall()
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE typed AS {typed_select(spec_name, constants)}"
+    ).fetchall()
+
+
+# Names get inner whitespace collapsed; codes, invoices, dates and amounts are only trimmed.
+COLLAPSED = {"student_name", "organization", "program_name", "city", "kind"}
+
+
+def _cleaner(field: str) -> str:
+    return "clean" if field in COLLAPSED else "trimmed"
 
 
 def _literal(value: object) -> str:

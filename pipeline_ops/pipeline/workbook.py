@@ -143,7 +143,9 @@ class Workbook:
 
     def sheet(self, name: str) -> Sheet:
         try:
-            loaded = self.reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            loaded = self.reader.load_sheet(
+                name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True
+            )
             data = loaded.to_arrow()
         except Exception as exc:
             raise PipelineError(
