@@ -4,9 +4,12 @@ import os
 import signal
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from pipeline_ops.pipeline.errors import LockTimeout
 from pipeline_ops.pipeline.locking import is_held, pipeline_lock, update_holder
@@ -100,3 +103,21 @@ def test_the_lock_of_a_holder_killed_with_sigkill_is_recovered(data_dir):
     with pipeline_lock({"stage": "extract"}, timeout=5):
         assert is_held()
     assert holder.returncode == -signal.SIGKILL
+
+
+@pytest.mark.django_db
+def test_sync_gives_up_waiting_with_exit_code_1_and_says_for_whom(entity, data_dir, settings):
+    settings.PIPELINE_LOCK_TIMEOUT = 0.3
+    holder = locker(data_dir, hold=120)
+    err = StringIO()
+    try:
+        read_until(holder.stdout, "locked")
+        with pytest.raises(CommandError) as failure:
+            call_command("sync", "--entity", "IONS", "--year", "2026", stderr=err)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert failure.value.returncode == 1
+    expected = "Gave up after 0.3s waiting for the pipeline lock held by run 77 load KIDS pid"
+    assert f"{expected} {holder.pid}" in str(failure.value)
+    assert err.getvalue().count("Waiting for the pipeline lock held by run 77") == 1
