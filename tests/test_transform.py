@@ -214,3 +214,12 @@ def test_killing_transform_with_sigkill_takes_dbt_down_and_frees_the_lock(
     assert not (data_dir / "dbt" / "target" / "run_results.json").exists()
     with pipeline_lock(timeout=5):
         pass
+
+
+def test_transform_of_an_empty_warehouse_says_to_load_data_first(entity):
+    with pytest.raises(CommandError) as failure:
+        call_command("transform", "--entity", "IONS", "--year", "2026")
+    assert failure.value.returncode == 1
+    assert "no raw_orders, raw_organizations, raw_programs, raw_targets yet" in str(failure.value)
+    assert "manage.py sync --entity IONS --year 2026" in str(failure.value)
+    assert PipelineRun.objects.get(stage="transform").status == "failed"

@@ -28,6 +28,7 @@ from .errors import PipelineError
 from .locking import pipeline_lock
 from .paths import data_dir
 from .runs import StageContext, stage_run
+from .schema import RAW_TABLES
 from .warehouse import connect, warehouse_path
 
 PR_SET_PDEATHSIG = 1
@@ -199,18 +200,31 @@ def log_result(ctx: StageContext, result: DbtResult, counts: dict[str, int]) -> 
     ctx.log("\n".join(f"  {line}" for line in result.tail()))
 
 
+def _loaded_tables(con) -> set[str]:
+    return {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
 def default_year(entity: str) -> int:
     """The newest year loaded for the entity, else this year (dbt builds every year anyway)."""
     with pipeline_lock({"stage": "transform", "entity": entity}), connect() as con:
-        tables = {
-            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        }
-        if "raw_orders" not in tables:
+        if "raw_orders" not in _loaded_tables(con):
             return date.today().year
         (year,) = con.execute(
             "SELECT max(year) FROM raw_orders WHERE entity = ?", [entity]
         ).fetchone()
     return year or date.today().year
+
+
+def require_raw_tables(entity: str, year: int) -> None:
+    """dbt's own error for a fresh warehouse is a page of catalog errors; say it plainly.
+    The connection is closed again before dbt starts."""
+    with connect(read_only=True) as con:
+        missing = sorted(set(RAW_TABLES) - _loaded_tables(con))
+    if missing:
+        raise PipelineError(
+            f"The warehouse has no {', '.join(missing)} yet: load data first with "
+            f"`manage.py sync --entity {entity} --year {year}`."
+        )
 
 
 def run_transform(
@@ -231,6 +245,7 @@ def run_transform(
         year = default_year(entity)
     with stage_run("transform", entity, year, months, parent=parent, queued=queued,
                    on_wait=on_wait) as ctx:  # fmt: skip
+        require_raw_tables(entity, year)
         result = run_dbt_build(select)
         counts, total = count_built_rows(result) if result.returncode == 0 else ({}, None)
         log_result(ctx, result, counts)
