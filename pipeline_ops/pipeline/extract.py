@@ -13,6 +13,7 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from .cli import MonthRange
 from .errors import PipelineError
 from .paths import extracts_dir, source_workbook
 from .runs import get_entity, stage_run
-from .typing import create_typed, install_macros, source_table
+from .typing import cleaned_select, create_typed, install_macros, source_table, typed_select
 from .workbook import (
     REFERENCE_SPECS,
     SHORT_NAMES,
@@ -142,15 +143,22 @@ def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str
 def _write_months(
     con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
 ) -> dict[int, int]:
-    """All month sheets typed by one query (DuckDB spreads it over the cores), then split."""
-    sources = []
-    for month, name in sorted(sheets.items()):
-        table = locate_month_table(book.sheet(name), book.path)
-        sources.append(source_table(table, {"month": month, "sheet": name}))
-        _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
-    con.register("src", pa.concat_tables(sources, promote_options="permissive"))
-    create_typed(con, "orders", base)
-    con.unregister("src")
+    """Read sheet n+1 while DuckDB (on a worker thread, GIL released) cleans sheet n; then
+    type all months in one query and split them into one file per month."""
+    cursor = con.cursor()  # a worker thread needs its own connection to the same database
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = []
+        for month, name in sorted(sheets.items()):
+            table = locate_month_table(book.sheet(name), book.path)
+            source = source_table(table, {"month": month, "sheet": name})
+            pending.append(worker.submit(_clean_month, cursor, source, first=not pending))
+            _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+        for job in pending:
+            job.result()
+    cursor.close()
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE typed AS {typed_select('orders', base, 'month_rows')}"
+    )
     counts = {month: 0 for month in sheets}
     counts.update(dict(con.execute("SELECT month, count(*) FROM typed GROUP BY 1").fetchall()))
     for month in sheets:
@@ -160,6 +168,13 @@ def _write_months(
             f" TO '{dest}' (FORMAT parquet)"
         ).fetchall()
     return counts
+
+
+def _clean_month(cursor, source: pa.Table, *, first: bool) -> None:
+    cursor.register("src", source)
+    into = "CREATE TABLE month_rows AS" if first else "INSERT INTO month_rows"
+    cursor.execute(f"{into} {cleaned_select('orders')}").fetchall()
+    cursor.unregister("src")
 
 
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:

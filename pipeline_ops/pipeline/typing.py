@@ -139,7 +139,7 @@ def _nulls(rows: int) -> pa.Array:
     return pa.nulls(rows, pa.string())
 
 
-def typed_select(spec_name: str, constants: dict[str, object]) -> str:
+def typed_select(spec_name: str, constants: dict[str, object], source: str = "cleaned") -> str:
     """Step 2 over `cleaned`: typed columns, `*_raw` twins; `constants` become literals."""
     types = TYPES[spec_name]
     selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()]
@@ -151,7 +151,7 @@ def typed_select(spec_name: str, constants: dict[str, object]) -> str:
             selected.append(f"r_{field} AS {field}_raw")
     if spec_name == "orders":
         selected.append("lower(r_student_name) AS student_key")
-    return f"SELECT {', '.join(selected)} FROM cleaned"
+    return f"SELECT {', '.join(selected)} FROM {source}"
 
 
 def create_typed(con: duckdb.DuckDBPyConnection, spec_name: str, constants: dict) -> None:
