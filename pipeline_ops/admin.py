@@ -17,14 +17,14 @@ ACTIONS = {
     "sync": ("Sync (extract → load → validate → transform)", "sync", ()),
     "publish": ("Publish to the ops DB", "publish", ()),
     "report": ("Report", "report", ()),
-    "chain": ("Sync + publish + report", "sync", ("publish", "report")),
+    "chain": ("Sync + publish + report", "chain", ("sync", "publish", "report")),
 }
 
 
 def _launch(modeladmin, request, queryset: QuerySet, action: str):
     title, stage, then = ACTIONS[action]
     form = LaunchForm(
-        request.POST if "apply" in request.POST else None, needs_month=stage != "sync" or bool(then)
+        request.POST if "apply" in request.POST else None, needs_month=stage != "sync"
     )
     if not form.is_valid():
         context = {
@@ -136,15 +136,12 @@ class PipelineRunAdmin(LaunchPermissionMixin, ReadOnlyAdmin):
     inlines = (ChildRunInline,)
     actions = ("rerun",)
     change_form_template = "admin/pipeline_ops/pipelinerun/change_form.html"
-    readonly_fields = (
+    # Read-only admin: Django shows every field as text, in this order.
+    fields = (
         "entity", "year", "month", "month_end", "stage", "status", "parent", "trigger",
-        "triggered_by", "task_id", "warehouse_id", "created", "started_at", "completed_at",
-        "row_count", "source_file_hash", "options", "error_message", "log",
+        "triggered_by", "task_id", "pid", "warehouse_id", "created", "started_at",
+        "completed_at", "row_count", "source_file_hash", "options", "error_message", "log",
     )  # fmt: skip
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Viewing the detail page needs 'change' in Django's admin; nothing is editable.
-        return request.method == "GET" and self.has_view_permission(request, obj)
 
     @admin.display(description="period")
     def period(self, obj: PipelineRun) -> str:

@@ -213,7 +213,6 @@ def test_two_sheets_for_one_month_fail_clearly(entity, workbook_factory):
 
 
 def write_encrypted(path: Path) -> None:
-    pytest.importorskip("msoffcrypto")
     from msoffcrypto.format.ooxml import OOXMLFile
 
     plain = path.with_suffix(".plain.xlsx")

@@ -40,10 +40,10 @@ def test_the_nightly_sync_covers_the_current_year():
 def test_the_monthly_run_publishes_and_reports_the_previous_month():
     work = scheduled_work("publish", "IONS", today=date(2026, 3, 1))
     assert (work.stage, work.year, work.months, work.then) == (
-        "publish",
+        "chain",
         2026,
         MonthRange(2, 2),
-        ("report",),
+        ("publish", "report"),
     )
 
 

@@ -26,8 +26,18 @@ class Step:
 def _expected(run: PipelineRun) -> list[str]:
     stages = list(CHAINS.get(run.stage, ()))
     for follow in run.options.get("then", []):
-        stages.append(follow)
+        stages.extend(CHAINS.get(follow, (follow,)))
     return stages
+
+
+def _descendants(run: PipelineRun) -> dict[str, PipelineRun]:
+    """Stage → newest run among children and grandchildren (a chain's sync has its own)."""
+    found: dict[str, PipelineRun] = {}
+    for child in run.children.order_by("id"):
+        found[child.stage] = child
+        for grandchild in child.children.order_by("id"):
+            found[grandchild.stage] = grandchild
+    return found
 
 
 def _state(child: PipelineRun | None, parent_done: bool) -> str:
@@ -44,7 +54,7 @@ def _seconds(child: PipelineRun | None) -> float | None:
 
 
 def progress(run: PipelineRun) -> list[Step]:
-    children = {c.stage: c for c in run.children.order_by("id")}
+    children = _descendants(run)
     parent_done = not run.is_active
     steps = []
     for stage in _expected(run) or [run.stage]:

@@ -58,7 +58,7 @@ def scheduled_work(stage: str, entity: str, today=None) -> Work:
         return Work("sync", entity, today.year)
     previous = today.replace(day=1) - timedelta(days=1)
     month = MonthRange(previous.month, previous.month)
-    return Work("publish", entity, previous.year, month, "monthly", then=("report",))
+    return Work("chain", entity, previous.year, month, "monthly", then=("publish", "report"))
 
 
 def launch_scheduled(stage: str, entity: str, year=None, month=None) -> str:

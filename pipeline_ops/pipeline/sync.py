@@ -35,6 +35,7 @@ def run_sync(
     year: int,
     months: MonthRange | None = None,
     *,
+    parent: PipelineRun | None = None,
     queued: PipelineRun | None = None,
     on_wait: Callable[[str], None] | None = None,
     out: Callable[[str], None] | None = None,
@@ -46,7 +47,7 @@ def run_sync(
     holder = {"stage": "sync", "entity": entity, "year": year}
     with (
         pipeline_lock(holder, on_wait=on_wait),
-        stage_run("sync", entity, year, months, queued=queued) as ctx,
+        stage_run("sync", entity, year, months, parent=parent, queued=queued) as ctx,
     ):
         update_holder(run_id=ctx.run.pk)
         started = time.monotonic()

@@ -1,0 +1,89 @@
+"""One real headless Chromium session through the admin (Playwright driving Debian chromium).
+
+Set ATLAS_SCREENSHOTS=docs/img to refresh the README screenshots from this test.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import sync_playwright
+
+from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline.paths import source_workbook
+from tests.workbooks import standard_workbook
+from tests.worker import running_worker
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("ATLAS_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def launch_chain(page, base: str) -> None:
+    page.goto(f"{base}/admin/pipeline_ops/entity/")
+    page.check("input[name=_selected_action]")
+    page.select_option("select[name=action]", "launch_chain")
+    page.click("button[name=index]")
+    page.fill("#id_year", "2026")
+    page.fill("#id_month", "2")
+    page.click("input[value=Queue]")
+    page.wait_for_selector(".messagelist")
+
+
+def watch_run_page(page, url: str, timeout: float = 240) -> None:
+    """The page refreshes itself while the run is active; poll it like a person would."""
+    deadline = time.monotonic() + timeout
+    page.goto(url)
+    while not page.locator(".run-heading .run-success, .run-heading .run-failed").count():
+        assert time.monotonic() < deadline, "the run page never showed a finished run"
+        time.sleep(2)
+        page.goto(url)
+    assert page.locator(".run-heading .run-success").count(), page.inner_text("#content")
+
+
+def test_a_user_logs_in_launches_the_chain_watches_it_succeed_and_downloads_the_report(
+    live_server, entity, data_dir, tmp_path, monkeypatch
+):
+    # Playwright's sync API runs an event loop in this thread; the ORM reads here are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    User.objects.create_superuser("boss", "boss@example.com", "pw")
+    standard_workbook(source_workbook("IONS", 2026))
+    with running_worker(data_dir), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        log_in(page, live_server.url)
+        launch_chain(page, live_server.url)
+        run = PipelineRun.objects.get(parent__isnull=True)
+        watch_run_page(page, f"{live_server.url}/admin/pipeline_ops/pipelinerun/{run.pk}/change/")
+        assert page.locator(".progress-strip .step-done").count() >= 6
+        shoot(page, "run-page.png")
+        page.goto(f"{live_server.url}/admin/?year=2026")
+        assert "reported" in page.inner_text(".freshness-board")
+        shoot(page, "freshness-board.png")
+        page.goto(f"{live_server.url}/admin/pipeline_ops/report/")
+        with page.expect_download() as download:
+            page.click("text=HTML")
+        saved = tmp_path / "report.html"
+        download.value.save_as(saved)
+        browser.close()
+    assert "IONS" in saved.read_text()
