@@ -20,6 +20,11 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py seed --entity IONS --demo
+	$(PY) manage.py sync --entity IONS --year 2025
+	$(PY) manage.py sync --entity IONS --year 2026
+	$(PY) manage.py publish --entity IONS --year 2026 --month 1-12
+	$(PY) manage.py report --entity IONS --year 2026 --type yearly
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py demo_admin
 
 run: demo

@@ -154,7 +154,6 @@ def report_lines(entity: str, year: int, months: list[int], issues: list[dict]) 
         lines.append(f"First {min(SHOWN_ISSUES, len(issues))} issue(s):")
     for issue in issues[:SHOWN_ISSUES]:
         value = f" [{issue['value']}]" if issue["value"] not in (None, "") else ""
-        lines.append(
-            f"  {issue['cell']:<12}{issue['severity']:<9}{issue['rule']}: {issue['message']}{value}"
-        )
+        where = f"{issue['cell']:<14} {issue['severity']:<8}"
+        lines.append(f"  {where} {issue['rule']}: {issue['message']}{value}")
     return lines
