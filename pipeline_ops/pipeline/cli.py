@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from .errors import PipelineError
 
 ENTITY_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 UNITS = ("TM", "DR")
@@ -124,6 +127,15 @@ class PipelineCommand(BaseCommand):
         # Django builds a plain CommandParser; swap in the one-line error behaviour.
         parser.__class__ = OneLineParser
         return parser
+
+    def call_stage(self, stage_function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a domain function with this command's output wired in; PipelineError → exit 1."""
+        kwargs.setdefault("on_wait", self.stderr.write)
+        kwargs.setdefault("out", self.stdout.write)
+        try:
+            return stage_function(*args, **kwargs)
+        except PipelineError as exc:
+            self.fail(str(exc))
 
     def fail(self, message: str) -> NoReturn:
         """A stage failed for a reason the operator can act on: one line, exit 1."""

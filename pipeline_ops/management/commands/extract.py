@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pipeline_ops.pipeline.cli import MonthRange, PipelineCommand, add_pipeline_arguments
-from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.extract import run_extract
 
 
@@ -12,13 +11,4 @@ class Command(PipelineCommand):
         add_pipeline_arguments(parser, "entity", "year", "month", required=("entity", "year"))
 
     def handle(self, *, entity: str, year: int, month: MonthRange | None, **_) -> None:
-        try:
-            run_extract(
-                entity,
-                year,
-                month,
-                on_wait=lambda line: self.stderr.write(line),
-                out=lambda line: self.stdout.write(line),
-            )
-        except PipelineError as exc:
-            self.fail(str(exc))
+        self.call_stage(run_extract, entity, year, month)

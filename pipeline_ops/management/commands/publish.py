@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pipeline_ops.pipeline.cli import MonthRange, PipelineCommand, add_pipeline_arguments
-from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.publish import run_publish
 
 
@@ -18,15 +17,4 @@ class Command(PipelineCommand):
         )
 
     def handle(self, *, entity: str, year: int, month: MonthRange, force: bool, **_) -> None:
-        try:
-            run_publish(
-                entity,
-                year,
-                month,
-                force=force,
-                on_wait=lambda m: self.stderr.write(m),
-                out=lambda m: self.stdout.write(m),
-                warn=lambda m: self.stderr.write(m),
-            )
-        except PipelineError as exc:
-            self.fail(str(exc))
+        self.call_stage(run_publish, entity, year, month, force=force, warn=self.stderr.write)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pipeline_ops.pipeline.cli import MonthRange, PipelineCommand, add_pipeline_arguments
-from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.sync import run_sync
 
 
@@ -15,8 +14,5 @@ class Command(PipelineCommand):
         add_pipeline_arguments(parser, "entity", "year", "month", required=("entity", "year"))
 
     def handle(self, *, entity: str, year: int, month: MonthRange | None, **_) -> None:
-        try:
-            run = run_sync(entity, year, month, on_wait=self.stderr.write, out=self.stdout.write)
-        except PipelineError as exc:
-            self.fail(str(exc))
+        run = self.call_stage(run_sync, entity, year, month)
         self.stdout.write(f"sync {entity} {year}: success (run {run.pk})")

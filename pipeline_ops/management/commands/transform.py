@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pipeline_ops.pipeline.cli import MonthRange, PipelineCommand, add_pipeline_arguments
-from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.transform import run_transform
 
 
@@ -24,16 +23,6 @@ class Command(PipelineCommand):
         select: str | None,
         **_,
     ) -> None:
-        try:
-            run = run_transform(
-                entity,
-                year,
-                month,
-                select=select,
-                on_wait=self.stderr.write,
-                out=self.stdout.write,
-            )
-        except PipelineError as exc:
-            self.fail(str(exc))
+        run = self.call_stage(run_transform, entity, year, month, select=select)
         rows = "-" if run.row_count is None else f"{run.row_count:,}"
         self.stdout.write(f"transform {entity} {run.year}: success (run {run.pk}, {rows} rows)")
