@@ -21,9 +21,15 @@ class Rule:
     value: str = "NULL"
 
 
+QUOTED_CHARS = 60
+
+
 def q(expr: str) -> str:
-    """SQL for the text of `expr` in single quotes (blank when NULL)."""
-    return f"'''' || coalesce(CAST({expr} AS VARCHAR), '') || ''''"
+    """SQL for the text of `expr` in single quotes (blank when NULL), cut to QUOTED_CHARS so a
+    pasted essay keeps the message one readable line (the issue's value keeps it whole)."""
+    text = f"coalesce(CAST({expr} AS VARCHAR), '')"
+    cut = f"CASE WHEN length({text}) > {QUOTED_CHARS} THEN left({text}, {QUOTED_CHARS - 1})"
+    return f"'''' || {cut} || '…' ELSE {text} END || ''''"
 
 
 def _blank_or(field: str, header: str, otherwise: str) -> str:
