@@ -63,8 +63,10 @@ def loaded_months(
     con: duckdb.DuckDBPyConnection, entity: str, year: int, months: MonthRange | None
 ) -> list[int]:
     ensure_load_tables(con)
+    # A month sheet with a header but no orders is loaded too: load records its columns.
     rows = con.execute(
-        "SELECT DISTINCT month FROM raw_orders WHERE entity = ? AND year = ? ORDER BY month",
+        "SELECT month FROM raw_orders WHERE entity = $1 AND year = $2 UNION SELECT month"
+        " FROM _raw_columns WHERE entity = $1 AND year = $2 AND month IS NOT NULL ORDER BY 1",
         [entity, year],
     ).fetchall()
     loaded = [r[0] for r in rows]
