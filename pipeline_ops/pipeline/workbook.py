@@ -146,11 +146,13 @@ class Workbook:
             loaded = self.reader.load_sheet(
                 name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True
             )
-            data = loaded.to_arrow()
+            data, errors = loaded.to_arrow_with_errors()
         except Exception as exc:
             raise PipelineError(
                 f"{self.path} sheet {name}: cannot read ({_first_line(exc)})"
             ) from None
+        if errors:
+            data = _with_error_text(data, errors.errors)
         letters = [column_letter(c.absolute_index) for c in loaded.available_columns()]
         return Sheet(name, data, letters)
 
@@ -175,6 +177,27 @@ class Workbook:
         raise PipelineError(
             f"{self.path}: no REFERENSI sheet (sheets: {', '.join(self.sheet_names) or 'none'})"
         )
+
+
+EXCEL_ERRORS = {
+    "Ref": "#REF!", "Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Name": "#NAME?",
+    "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA",
+}  # fmt: skip
+
+
+def _with_error_text(data: pa.RecordBatch, errors: list) -> pa.RecordBatch:
+    """calamine reads formula errors as blanks; put their Excel text back so validation says
+    `Harga '#REF!' is not an amount of money` instead of `Harga is blank`."""
+    arrays = list(data.columns)
+    patched: dict[int, list] = {}
+    for error in errors:
+        row, col = error.position
+        kind = re.search(r"Error\((\w+)\)", error.detail)
+        values = patched.setdefault(col, arrays[col].to_pylist())
+        values[row] = EXCEL_ERRORS.get(kind.group(1), "#ERROR") if kind else "#ERROR"
+    for col, values in patched.items():
+        arrays[col] = pa.array(values, pa.string())
+    return pa.RecordBatch.from_arrays(arrays, names=data.schema.names)
 
 
 def check_file(path: Path) -> None:

@@ -120,7 +120,6 @@ CASES = [
     # values
     Case(
         "error_values",
-        bug="error cells read as blank",
         build=b.error_values,
         outcome=Issues(
             {
