@@ -8,6 +8,7 @@ the first rows of a sheet (REFERENSI is small, so its blocks are scanned whole).
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,6 +138,11 @@ class Workbook:
             self.reader = fastexcel.read_excel(str(path))
             self.sheet_names = list(self.reader.sheet_names)
         except Exception as exc:  # calamine reports zip/XML damage as plain errors
+            if _is_opendocument(path):
+                raise PipelineError(
+                    f"{path}: the file is an OpenDocument spreadsheet (.ods); save it from"
+                    " LibreOffice or Excel as .xlsx"
+                ) from None
             raise PipelineError(
                 f"{path}: not a readable .xlsx workbook ({_first_line(exc)})"
             ) from None
@@ -216,6 +222,14 @@ def check_file(path: Path) -> None:
     if not magic.startswith(b"PK"):
         kind = "text (a CSV renamed .xlsx?)" if _looks_like_text(path) else "not a workbook"
         raise PipelineError(f"{path}: the file is {kind}; save it from Excel as .xlsx")
+
+
+def _is_opendocument(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
 
 
 def _looks_like_text(path: Path) -> bool:

@@ -64,7 +64,6 @@ CASES = [
     Case("old_xls", b.old_xls, Rejected("an old .xls workbook; save it unprotected as .xlsx")),
     Case(
         "ods",
-        bug="ODS named as a zip error",
         build=b.ods,
         outcome=Rejected("an OpenDocument spreadsheet (.ods); save it from"),
     ),
