@@ -25,7 +25,7 @@ from .cli import MonthRange
 from .errors import PipelineError
 from .paths import extracts_dir, source_workbook
 from .runs import get_entity, stage_run
-from .typing import cleaned_select, create_typed, install_macros, source_table, typed_select
+from .typing import create_cleaned, install_macros, source_table, typed_select
 from .workbook import (
     REFERENCE_SPECS,
     SHORT_NAMES,
@@ -143,48 +143,30 @@ def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str
 def _write_months(
     con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
 ) -> dict[int, int]:
-    """Read sheet n+1 while DuckDB (on a worker thread, GIL released) cleans sheet n; then
-    type all months in one query and split them into one file per month."""
+    """Read sheet n+1 while DuckDB (on a worker thread, GIL released) types and writes sheet
+    n, so only the last month's typing is left once the reading is done."""
     cursor = con.cursor()  # a worker thread needs its own connection to the same database
     with ThreadPoolExecutor(max_workers=1) as worker:
-        pending = []
+        pending = {}
         for month, name in sorted(sheets.items()):
             table = locate_month_table(book.sheet(name), book.path)
-            source = source_table(table, {"month": month, "sheet": name})
-            pending.append(worker.submit(_clean_month, cursor, source, first=not pending))
+            constants = {**base, "month": month, "sheet": name}
+            dest = staging / month_file(month)
+            pending[month] = worker.submit(_write_table, cursor, table, constants, dest)
             _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
-        for job in pending:
-            job.result()
+        counts = {month: job.result() for month, job in pending.items()}
     cursor.close()
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE typed AS {typed_select('orders', base, 'month_rows')}"
-    )
-    counts = {month: 0 for month in sheets}
-    counts.update(dict(con.execute("SELECT month, count(*) FROM typed GROUP BY 1").fetchall()))
-    for month in sheets:
-        dest = staging / month_file(month)
-        con.execute(
-            f"COPY (SELECT * FROM typed WHERE month = {month} ORDER BY source_row)"
-            f" TO '{dest}' (FORMAT parquet)"
-        ).fetchall()
     return counts
-
-
-def _clean_month(cursor, source: pa.Table, *, first: bool) -> None:
-    cursor.register("src", source)
-    into = "CREATE TABLE month_rows AS" if first else "INSERT INTO month_rows"
-    cursor.execute(f"{into} {cleaned_select('orders')}").fetchall()
-    cursor.unregister("src")
 
 
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
     con.register("src", source_table(table))
     try:
-        create_typed(con, table.spec.name, constants)
+        create_cleaned(con, table.spec.name)
     finally:
         con.unregister("src")
-    copy = f"COPY (SELECT * FROM typed ORDER BY source_row) TO '{dest}' (FORMAT parquet)"
-    result = con.execute(copy)
+    typed = typed_select(table.spec.name, constants)
+    result = con.execute(f"COPY ({typed} ORDER BY source_row) TO '{dest}' (FORMAT parquet)")
     return int(result.fetchall()[0][0])
 
 

@@ -103,7 +103,7 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS).fetchall()
 
 
-def source_table(table: Located, extra: dict[str, pa.Array] | None = None) -> pa.Table:
+def source_table(table: Located) -> pa.Table:
     """The table's data rows: `r_<field>` text per field, the Excel row number and the first
     non-empty cell of the whole row (to spot TOTAL/JUMLAH rows). Pure Arrow, no row loop."""
     data = table.sheet.data.slice(table.header_index + 1, table.end_index - table.header_index - 1)
@@ -116,8 +116,6 @@ def source_table(table: Located, extra: dict[str, pa.Array] | None = None) -> pa
     for field in TYPES[table.spec.name]:
         index = table.columns.get(field)
         columns[f"r_{field}"] = data.column(index) if index is not None else _nulls(rows)
-    for name, value in (extra or {}).items():
-        columns[name] = pa.array([value] * rows)
     return pa.table(columns)
 
 
@@ -126,10 +124,9 @@ def cleaned_select(spec_name: str) -> str:
     reads each value several times and DuckDB would otherwise re-clean it every time."""
     types = TYPES[spec_name]
     cleaned = ", ".join(f"{_cleaner(f)}(r_{f}) AS r_{f}" for f in types)
-    keep = "month, sheet, " if spec_name == "orders" else ""
     not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
     return (
-        f"SELECT * FROM (SELECT {keep}source_row, first_cell, {cleaned} FROM src)"
+        f"SELECT * FROM (SELECT source_row, first_cell, {cleaned} FROM src)"
         f" WHERE {not_blank}"
         " AND NOT coalesce(regexp_matches(first_cell, '^\\s*(TOTAL|JUMLAH)\\b', 'i'), false)"
     )
@@ -140,10 +137,11 @@ def _nulls(rows: int) -> pa.Array:
 
 
 def typed_select(spec_name: str, constants: dict[str, object], source: str = "cleaned") -> str:
-    """Step 2 over `cleaned`: typed columns, `*_raw` twins; `constants` become literals."""
+    """Step 2 over `cleaned`: typed columns, `*_raw` twins; `constants` (entity, year, hash,
+    then month and sheet of an orders sheet, or the sheet of a REFERENSI block) become
+    literals, in that order."""
     types = TYPES[spec_name]
     selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()]
-    selected += ["CAST(month AS INTEGER) AS month", "sheet"] if spec_name == "orders" else []
     selected.append("source_row")
     for field, (expr, keeps_raw) in types.items():
         selected.append(f"{expr} AS {field}")
@@ -154,12 +152,9 @@ def typed_select(spec_name: str, constants: dict[str, object], source: str = "cl
     return f"SELECT {', '.join(selected)} FROM {source}"
 
 
-def create_typed(con: duckdb.DuckDBPyConnection, spec_name: str, constants: dict) -> None:
-    """Type the registered Arrow table `src` into temp table `typed`."""
+def create_cleaned(con: duckdb.DuckDBPyConnection, spec_name: str) -> None:
+    """Clean the registered Arrow table `src` into temp table `cleaned` (per connection)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE cleaned AS {cleaned_select(spec_name)}").fetchall()
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE typed AS {typed_select(spec_name, constants)}"
-    ).fetchall()
 
 
 # Names get inner whitespace collapsed; codes, invoices, dates and amounts are only trimmed.
