@@ -18,6 +18,7 @@ from django.utils import timezone
 from ..models import Entity, PipelineRun
 from .cli import MonthRange
 from .errors import PipelineError
+from .recovery import mark_abandoned_runs
 from .runs import AlreadyClaimed, stage_run
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,9 @@ def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> Pipel
 def execute(run_pk: int) -> str:
     """Run a queued PipelineRun. Returns a summary for the django-q2 task result."""
     run = PipelineRun.objects.select_related("entity").get(pk=run_pk)
+    if run.status != PipelineRun.Status.QUEUED:
+        # A redelivered task (the broker's retry after a worker died): never run twice.
+        return f"Run {run.pk} is {run.status}; not started again."
     months = MonthRange(run.month, run.month_end or run.month) if run.month else None
     try:
         if run.stage == CHAIN:
@@ -102,6 +106,27 @@ def execute(run_pk: int) -> str:
         notify_failure(PipelineRun.objects.get(pk=run.pk))
         return f"failed: {exc}"
     return f"{run.stage} {run.entity.code} {run.year}: success"
+
+
+def recover_on_worker_start(sender=None, proc_name: str = "", **_) -> None:
+    """django-q2 `post_spawn`: a worker (re)started, e.g. after its predecessor was killed
+    mid-run; fail what that one left running right away instead of at the next stage."""
+    try:
+        for run in mark_abandoned_runs():
+            log.warning("%s: run %s was abandoned by a dead process", proc_name, run.pk)
+    except Exception:  # never keep a worker from starting
+        log.exception("crash recovery at worker start failed")
+
+
+def _connect_worker_signal() -> None:
+    from django_q.signals import post_spawn
+
+    post_spawn.connect(recover_on_worker_start, dispatch_uid="atlas-ops-recovery")
+
+
+# This module is imported in every process that loads the admin, the qcluster included,
+# before it forks its workers.
+_connect_worker_signal()
 
 
 def _chain(run: PipelineRun, months: MonthRange | None) -> None:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
-from django.utils import timezone
 
 from ..models import Entity, PipelineRun
 from .cli import MonthRange
 from .errors import PipelineError
 from .locking import pipeline_lock, update_holder
+from .recovery import identity, recover
 from .warehouse import connect
 
 RUNS_DDL = """
@@ -104,8 +104,10 @@ def record_pipeline_start(
         "started_at": started.replace(tzinfo=UTC),
         "pid": os.getpid(),
     }
+    # Who runs it, so crash recovery can tell a dead process from a recycled pid.
+    process = {"process": identity()}
     if queued is not None:
-        _claim(queued, values)
+        _claim(queued, {**values, "options": {**queued.options, **process}})
         return queued
     return PipelineRun.objects.create(
         entity=get_entity(entity),
@@ -115,6 +117,7 @@ def record_pipeline_start(
         stage=stage,
         parent=parent,
         source_file_hash=source_file_hash or "",
+        options=process,
         **values,
     )
 
@@ -216,6 +219,8 @@ def stage_run(
     get_entity(entity)
     with pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait):
         with connect() as con:
+            ensure_runs_table(con)
+            recover(con)  # runs a killed process left 'running' become failed first
             run = record_pipeline_start(
                 con,
                 entity=entity,
@@ -246,24 +251,3 @@ def _finish(ctx: StageContext, status: str, error: str) -> None:
             source_file_hash=ctx.source_file_hash,
             log="\n".join(ctx.lines),
         )
-
-
-def mark_abandoned_runs() -> int:
-    """Runs left 'running' by a process that no longer exists become failed (after kill -9)."""
-    stuck = PipelineRun.objects.filter(status=PipelineRun.Status.RUNNING)
-    dead = [r.pk for r in stuck if r.pid and not _alive(r.pid)]
-    return PipelineRun.objects.filter(pk__in=dead).update(
-        status=PipelineRun.Status.FAILED,
-        completed_at=timezone.now(),
-        error_message="The process running this stage died before it finished.",
-    )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
