@@ -57,6 +57,9 @@ def bench(workdir: Path) -> list[dict]:
     extract.update(baseline=baseline, baseline_name="openpyxl r/o")
     load = _timed("load", run_load)
     validate = _timed("validate", run_validate)
+    # The run's row_count is the issues it found; the table counts the orders checked.
+    issues, validate["rows"] = validate["rows"], extract["rows"]
+    validate.setdefault("note", f"{issues:,} issues found (demo data is untidy on purpose)")
     total = extract["seconds"] + load["seconds"] + validate["seconds"]
     speedup = baseline / extract["seconds"]
     met = total <= TOTAL_TARGET_S and speedup >= SPEEDUP_TARGET
