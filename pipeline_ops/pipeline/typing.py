@@ -15,12 +15,17 @@ import pyarrow.compute as pc
 from .workbook import MONTH_NAMES, Located
 
 _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
+# trim(s, chars) and regexp_replace cost several times a regexp_matches, and most cells need
+# neither: each cleaner first asks a regex whether the value could change (for `clean` a
+# superset: any non-word first or last character, which covers every Unicode space trim() drops).
 _month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_NAMES.items())
 
 MACROS = rf"""
-CREATE OR REPLACE MACRO trimmed(s) AS nullif(trim(s, '{_SPACES}'), '');
-CREATE OR REPLACE MACRO clean(s) AS
-    nullif(trim(regexp_replace(s, '[\s\x{{00A0}}]+', ' ', 'g')), '');
+CREATE OR REPLACE MACRO trimmed(s) AS nullif(CASE
+    WHEN regexp_matches(s, '^[{_SPACES}]|[{_SPACES}]$') THEN trim(s, '{_SPACES}') ELSE s END, '');
+CREATE OR REPLACE MACRO clean(s) AS nullif(CASE
+    WHEN regexp_matches(s, '[\s\x{{00A0}}]{{2}}|[\t\n\f\r\x{{00A0}}]|^\W|\W$')
+        THEN trim(regexp_replace(s, '[\s\x{{00A0}}]+', ' ', 'g')) ELSE s END, '');
 CREATE OR REPLACE MACRO money_text(s) AS regexp_replace(regexp_replace(
     upper(regexp_replace(s, '[\s\x{{00A0}}]+', '', 'g')), '^(-?)(RP|IDR)\.?', '\1'),
     '[,.]-$', '');
