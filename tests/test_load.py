@@ -118,3 +118,18 @@ def test_the_load_command_reports_and_fails_cleanly(standard_source, capsys):
     call_command("extract", entity="IONS", year=2026)
     call_command("load", "--entity", "IONS", "--year", "2026", "--month", "2-3")
     assert "Loaded 20 orders for IONS 2026 month(s) 2, 3" in capsys.readouterr().out
+
+
+def test_a_whole_year_load_drops_a_month_sheet_that_was_deleted_from_the_workbook(
+    entity, workbook_factory
+):
+    feb = [order(invoice="F-1", date="03/02/2026"), order(invoice="F-2", date="04/02/2026")]
+    mar = [order(invoice="M-1", date="03/03/2026")]
+    workbook_factory(months={2: feb, 3: mar})
+    run_extract("IONS", 2026)
+    run_load("IONS", 2026)
+    assert per_month() == {2: 2, 3: 1}
+    workbook_factory(months={2: feb})  # the MAR sheet was deleted
+    run_extract("IONS", 2026)
+    run_load("IONS", 2026)
+    assert per_month() == {2: 2}

@@ -56,7 +56,10 @@ def run_load(
         files = month_files(directory, months)
         ctx.source_file_hash = source_hash(directory)
         with connect() as con:
-            counts = load_extracts(con, entity, year, files, directory)
+            # A whole-year load mirrors the workbook: a month sheet deleted since the last
+            # load must not leave its old orders behind.
+            replace = months.months if months else list(range(1, 13))
+            counts = load_extracts(con, entity, year, files, directory, replace)
         ctx.row_count = counts["raw_orders"]
         listed = ", ".join(str(m) for m in sorted(files))
         lines = [f"Loaded {counts['raw_orders']} orders for {entity} {year} month(s) {listed}"]
@@ -85,25 +88,28 @@ def month_files(directory: Path, months: MonthRange | None) -> dict[int, Path]:
 
 
 def load_extracts(
-    con: duckdb.DuckDBPyConnection, entity: str, year: int, files: dict[int, Path], directory: Path
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    year: int,
+    files: dict[int, Path],
+    directory: Path,
+    replace: list[int],
 ) -> dict[str, int]:
-    """Replace the rows in one transaction; returns rows loaded per table."""
+    """Replace the rows of the `replace` months in one transaction; returns rows per table."""
     ensure_load_tables(con)
     scope = "entity = ? AND year = ?"
     month_list = sorted(files)
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            f"DELETE FROM raw_orders WHERE {scope} AND month IN ?", [entity, year, month_list]
-        )
+        con.execute(f"DELETE FROM raw_orders WHERE {scope} AND month IN ?", [entity, year, replace])
         counts["raw_orders"] = _insert(con, "raw_orders", [files[m] for m in month_list])
         for table, name in REFERENCE_TABLES.items():
             con.execute(f"DELETE FROM {table} WHERE {scope}", [entity, year])
             counts[table] = _insert(con, table, [directory / name])
         con.execute(
             f"DELETE FROM _raw_columns WHERE {scope} AND (month IS NULL OR month IN ?)",
-            [entity, year, month_list],
+            [entity, year, replace],
         )
         columns = [directory / "columns-ref.parquet"]
         columns += [directory / f"columns-{m:02d}.parquet" for m in month_list]
