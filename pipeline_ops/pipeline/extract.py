@@ -10,6 +10,7 @@ are gone; `--month` rewrites only the months asked for (plus REFERENSI).
 from __future__ import annotations
 
 import hashlib
+import queue
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from .workbook import (
 )
 
 REFERENCE_FILES = ("programs", "organizations", "targets")
+WORKERS = 2  # sheets read and typed at once; more than the cores only adds contention
 
 
 @dataclass
@@ -104,6 +106,7 @@ def extract_workbook(
     """Read, type and write everything, or raise PipelineError leaving `target` untouched."""
     book = Workbook(path)
     sheets = _selected_months(book, months)
+    book.reference_sheet()  # a missing REFERENSI is named before any sheet is read
     result = ExtractResult(path, file_sha256(path))
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
@@ -111,12 +114,7 @@ def extract_workbook(
         con = duckdb.connect()
         install_macros(con)
         base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
-        ref = book.reference_sheet()
-        blocks = locate_reference(book.sheet(ref), path)
-        for name in REFERENCE_FILES:
-            result.reference[name] = _write_block(con, blocks.get(name), name, base, staging)
-        _write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
-        result.orders = _write_months(con, book, sheets, base, staging)
+        result.reference, result.orders = _write_sheets(con, book, sheets, base, staging)
         con.close()
         _publish(staging, target, replace_all_months=months is None)
     finally:
@@ -140,23 +138,65 @@ def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str
     return {m: found[m] for m in months.months}
 
 
-def _write_months(
+class _Lanes:
+    """A fastexcel reader and a DuckDB cursor per worker thread: neither may be used by two
+    threads at once, and both release the GIL while they work, so the workers overlap."""
+
+    def __init__(self, con, book: Workbook, count: int):
+        self.cursors = [con.cursor() for _ in range(count)]
+        self.free: queue.SimpleQueue = queue.SimpleQueue()
+        for index, cursor in enumerate(self.cursors):
+            self.free.put((book if index == 0 else Workbook(book.path), cursor))
+
+    def run(self, fn: Callable, *args):
+        lane = self.free.get()
+        try:
+            return fn(*lane, *args)
+        finally:
+            self.free.put(lane)
+
+    def close(self) -> None:
+        for cursor in self.cursors:
+            cursor.close()
+
+
+def _write_sheets(
     con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
-) -> dict[int, int]:
-    """Read sheet n+1 while DuckDB (on a worker thread, GIL released) types and writes sheet
-    n, so only the last month's typing is left once the reading is done."""
-    cursor = con.cursor()  # a worker thread needs its own connection to the same database
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        pending = {}
-        for month, name in sorted(sheets.items()):
-            table = locate_month_table(book.sheet(name), book.path)
-            constants = {**base, "month": month, "sheet": name}
-            dest = staging / month_file(month)
-            pending[month] = worker.submit(_write_table, cursor, table, constants, dest)
-            _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
-        counts = {month: job.result() for month, job in pending.items()}
-    cursor.close()
+) -> tuple[dict[str, int], dict[int, int]]:
+    """REFERENSI and every month sheet, each read, typed and written by one of WORKERS
+    threads. Results are taken in sheet order, so the error raised is the one a sequential
+    pass would have met first."""
+    lanes = _Lanes(con, book, min(WORKERS, len(sheets) + 1))
+    try:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            ref = pool.submit(lanes.run, _write_reference, base, staging)
+            jobs = {
+                month: pool.submit(lanes.run, _write_month, month, name, base, staging)
+                for month, name in sorted(sheets.items())
+            }
+            try:
+                return ref.result(), {month: job.result() for month, job in jobs.items()}
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+    finally:
+        lanes.close()
+
+
+def _write_reference(book: Workbook, con, base: dict, staging: Path) -> dict[str, int]:
+    blocks = locate_reference(book.sheet(book.reference_sheet()), book.path)
+    counts = {
+        name: _write_block(con, blocks.get(name), name, base, staging) for name in REFERENCE_FILES
+    }
+    _write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
     return counts
+
+
+def _write_month(book: Workbook, con, month: int, name: str, base: dict, staging: Path) -> int:
+    table = locate_month_table(book.sheet(name), book.path)
+    _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+    constants = {**base, "month": month, "sheet": name}
+    return _write_table(con, table, constants, staging / month_file(month))
 
 
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
