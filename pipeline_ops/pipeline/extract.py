@@ -26,7 +26,7 @@ from .cli import MonthRange
 from .errors import PipelineError
 from .paths import extracts_dir, source_workbook
 from .runs import get_entity, stage_run
-from .typing import create_cleaned, install_macros, source_table, typed_select
+from .typing import install_macros, source_table, typed_select
 from .workbook import (
     REFERENCE_SPECS,
     SHORT_NAMES,
@@ -111,7 +111,8 @@ def extract_workbook(
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
     try:
-        con = duckdb.connect()
+        # One DuckDB thread per query: the parallelism is the WORKERS sheets at once.
+        con = duckdb.connect(config={"threads": 1})
         install_macros(con)
         base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
         result.reference, result.orders = _write_sheets(con, book, sheets, base, staging)
@@ -200,14 +201,13 @@ def _write_month(book: Workbook, con, month: int, name: str, base: dict, staging
 
 
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
+    typed = typed_select(table.spec.name, constants)
     con.register("src", source_table(table))
     try:
-        create_cleaned(con, table.spec.name)
+        result = con.execute(f"COPY ({typed} ORDER BY source_row) TO '{dest}' (FORMAT parquet)")
+        return int(result.fetchall()[0][0])
     finally:
         con.unregister("src")
-    typed = typed_select(table.spec.name, constants)
-    result = con.execute(f"COPY ({typed} ORDER BY source_row) TO '{dest}' (FORMAT parquet)")
-    return int(result.fetchall()[0][0])
 
 
 def _write_block(con, table: Located | None, name: str, base: dict, staging: Path) -> int:

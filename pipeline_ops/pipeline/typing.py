@@ -125,8 +125,9 @@ def source_table(table: Located) -> pa.Table:
 
 
 def cleaned_select(spec_name: str) -> str:
-    """Step 1 over `src`: trimmed text per field. Materialised, because the typing step
-    reads each value several times and DuckDB would otherwise re-clean it every time."""
+    """Step 1 over `src`: trimmed text per field, blank and TOTAL/JUMLAH rows dropped. Not
+    materialised: DuckDB computes each cleaned column once for the typing step above it, and
+    copying the strings into a temp table costs more than it saves."""
     types = TYPES[spec_name]
     cleaned = ", ".join(f"{_cleaner(f)}(r_{f}) AS r_{f}" for f in types)
     not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
@@ -141,10 +142,10 @@ def _nulls(rows: int) -> pa.Array:
     return pa.nulls(rows, pa.string())
 
 
-def typed_select(spec_name: str, constants: dict[str, object], source: str = "cleaned") -> str:
-    """Step 2 over `cleaned`: typed columns, `*_raw` twins; `constants` (entity, year, hash,
+def typed_select(spec_name: str, constants: dict[str, object]) -> str:
+    """Step 2 over step 1: typed columns, `*_raw` twins; `constants` (entity, year, hash,
     then month and sheet of an orders sheet, or the sheet of a REFERENSI block) become
-    literals, in that order."""
+    literals, in that order. Reads the registered Arrow table `src`."""
     types = TYPES[spec_name]
     selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()]
     selected.append("source_row")
@@ -154,12 +155,7 @@ def typed_select(spec_name: str, constants: dict[str, object], source: str = "cl
             selected.append(f"r_{field} AS {field}_raw")
     if spec_name == "orders":
         selected.append("lower(r_student_name) AS student_key")
-    return f"SELECT {', '.join(selected)} FROM {source}"
-
-
-def create_cleaned(con: duckdb.DuckDBPyConnection, spec_name: str) -> None:
-    """Clean the registered Arrow table `src` into temp table `cleaned` (per connection)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cleaned AS {cleaned_select(spec_name)}").fetchall()
+    return f"SELECT {', '.join(selected)} FROM ({cleaned_select(spec_name)})"
 
 
 # Names get inner whitespace collapsed; codes, invoices, dates and amounts are only trimmed.
