@@ -20,11 +20,12 @@ from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.paths import source_workbook
+from pipeline_ops.pipeline.recovery import identity
 from pipeline_ops.pipeline.runs import ensure_runs_table
 from pipeline_ops.pipeline.sync import run_sync
 from pipeline_ops.pipeline.warehouse import connect
 from tests.workbooks import standard_workbook
-from tests.worker import ROOT, worker_env
+from tests.worker import ROOT, running_worker, worker_env
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -216,3 +217,20 @@ def test_recover_runs_fails_queued_runs_only_when_told_and_old_enough(entity, da
 
     lost = PipelineRun.objects.get(pk=queued.pk)
     assert lost.status == "failed" and "task was lost" in lost.error_message
+
+
+def test_a_starting_worker_fails_the_run_its_killed_predecessor_left_running(entity, data_dir):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    process = {"process": identity(gone.pid)}
+    run = PipelineRun.objects.create(
+        entity=entity, year=2026, stage="sync", status="running", pid=gone.pid, options=process
+    )
+
+    with running_worker(data_dir):
+        deadline = time.monotonic() + 60
+        while PipelineRun.objects.get(pk=run.pk).status == "running":
+            assert time.monotonic() < deadline, (data_dir / "qcluster.log").read_text()
+            time.sleep(0.2)
+
+    assert "Abandoned" in PipelineRun.objects.get(pk=run.pk).error_message
