@@ -118,15 +118,11 @@ def recover_on_worker_start(sender=None, proc_name: str = "", **_) -> None:
         log.exception("crash recovery at worker start failed")
 
 
-def _connect_worker_signal() -> None:
+def connect_worker_signal() -> None:
+    """Called from PipelineOpsConfig.ready(), so every qcluster connects it before forking."""
     from django_q.signals import post_spawn
 
     post_spawn.connect(recover_on_worker_start, dispatch_uid="atlas-ops-recovery")
-
-
-# This module is imported in every process that loads the admin, the qcluster included,
-# before it forks its workers.
-_connect_worker_signal()
 
 
 def _chain(run: PipelineRun, months: MonthRange | None) -> None:
