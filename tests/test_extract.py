@@ -297,3 +297,12 @@ def test_the_extract_command_runs_as_a_real_process(tmp_path):
     assert "Extracted 20 orders" in good.stdout
     flags = manage("extract", "--entity", "IONS", "--year", "2026", "--month", "13")
     assert flags.returncode == 2
+
+
+def test_a_blank_month_sheet_made_in_advance_is_skipped(entity, workbook_factory):
+    workbook_factory(months={2: [order()]}, extra_sheets={"MAR": []})
+    run = run_extract("IONS", 2026)
+    assert run.status == "success"
+    assert "Skipped empty month sheet(s): MAR" in run.log
+    with pytest.raises(PipelineError, match="sheet MAR is empty"):
+        run_extract("IONS", 2026, MonthRange(3, 3))

@@ -47,6 +47,7 @@ class ExtractResult:
     sha256: str
     orders: dict[int, int] = field(default_factory=dict)
     reference: dict[str, int] = field(default_factory=dict)
+    blank: list[int] = field(default_factory=list)  # month sheets with nothing in them
 
     @property
     def row_count(self) -> int:
@@ -93,11 +94,15 @@ def run_extract(
 def summary_lines(result: ExtractResult) -> list[str]:
     months = ", ".join(f"{SHORT_NAMES[m - 1]} {n}" for m, n in sorted(result.orders.items()))
     ref = ", ".join(f"{n} {name}" for name, n in result.reference.items())
-    return [
+    lines = [
         f"Extracted {result.row_count} orders from {result.path.name} ({months})",
         f"REFERENSI: {ref}",
         f"sha256 {result.sha256}",
     ]
+    if result.blank:
+        skipped = ", ".join(SHORT_NAMES[m - 1] for m in result.blank)
+        lines.append(f"Skipped empty month sheet(s): {skipped}")
+    return lines
 
 
 def extract_workbook(
@@ -115,8 +120,13 @@ def extract_workbook(
         con = duckdb.connect(config={"threads": 1})
         install_macros(con)
         base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
-        result.reference, result.orders = _write_sheets(con, book, sheets, base, staging)
+        result.reference, written = _write_sheets(con, book, sheets, base, staging)
         con.close()
+        result.orders = {m: n for m, n in written.items() if n is not None}
+        result.blank = sorted(m for m, n in written.items() if n is None)
+        if months is not None and result.blank:
+            names = ", ".join(sheets[m] for m in result.blank)
+            raise PipelineError(f"{path}: sheet {names} is empty (asked for --month {months})")
         _publish(staging, target, replace_all_months=months is None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -163,7 +173,7 @@ class _Lanes:
 
 def _write_sheets(
     con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
-) -> tuple[dict[str, int], dict[int, int]]:
+) -> tuple[dict[str, int], dict[int, int | None]]:
     """REFERENSI and every month sheet, each read, typed and written by one of WORKERS
     threads. Results are taken in sheet order, so the error raised is the one a sequential
     pass would have met first."""
@@ -193,8 +203,14 @@ def _write_reference(book: Workbook, con, base: dict, staging: Path) -> dict[str
     return counts
 
 
-def _write_month(book: Workbook, con, month: int, name: str, base: dict, staging: Path) -> int:
-    table = locate_month_table(book.sheet(name), book.path)
+def _write_month(
+    book: Workbook, con, month: int, name: str, base: dict, staging: Path
+) -> int | None:
+    """None for a completely blank sheet: a tab made in advance is no month of orders."""
+    sheet = book.sheet(name)
+    if all(column.null_count == len(column) for column in sheet.data.columns):
+        return None
+    table = locate_month_table(sheet, book.path)
     _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
     constants = {**base, "month": month, "sheet": name}
     return _write_table(con, table, constants, staging / month_file(month))
