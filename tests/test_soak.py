@@ -9,14 +9,10 @@ Q_REDIS_URL is set (CI runs the suite in both configurations).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -31,7 +27,7 @@ from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.warehouse import connect
 from tests.workbooks import standard_workbook
-from tests.worker import ROOT, worker_env
+from tests.worker import ROOT, running_worker, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,26 +81,6 @@ for entity, year, start, end, report_type in json.loads(sys.argv[1]):
     print(execute(create_queued_run(work, trigger="serial").pk), flush=True)
 """
 WAREHOUSE_PREFIXES = ("raw_", "stg_", "int_", "mart_", "_validation_issues", "_raw_columns")
-
-
-@contextmanager
-def cluster(data_dir: Path) -> Iterator[subprocess.Popen]:
-    log = (data_dir / "qcluster.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT, env={**worker_env(data_dir), "Q_WORKERS": "2"},
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def prepare(data_dir: Path, works: list[Work], serial_dir: Path) -> None:
@@ -189,7 +165,7 @@ def soak(works: list[Work], data_dir: Path, settings, timeout: float) -> None:
     prepare(data_dir, works, serial_dir)
     queued = [enqueue(work, trigger="soak") for work in works]
     serial = start_serial(works, serial_dir)
-    with cluster(data_dir):
+    with running_worker(data_dir, workers=2):
         runs = wait_all(queued, data_dir / "qcluster.log", timeout)
     finish_serial(serial, works)
 

@@ -28,24 +28,24 @@ def database_url() -> str:
 
 def worker_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(PIPELINE_DATA_DIR=str(data_dir), DATABASE_URL=database_url(), Q_WORKERS="1")
+    env.update(PIPELINE_DATA_DIR=str(data_dir), DATABASE_URL=database_url())
     return env
 
 
 @contextmanager
-def running_worker(data_dir: Path) -> Iterator[subprocess.Popen]:
+def running_worker(data_dir: Path, workers: int = 1) -> Iterator[subprocess.Popen]:
     log = (data_dir / "qcluster.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT, env=worker_env(data_dir), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
+        cwd=ROOT, env={**worker_env(data_dir), "Q_WORKERS": str(workers)},
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         yield proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
