@@ -8,7 +8,6 @@ conditional update (see runs.record_pipeline_start).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
@@ -20,15 +19,11 @@ from .cli import MonthRange
 from .errors import PipelineError
 from .recovery import mark_abandoned_runs
 from .runs import AlreadyClaimed, stage_run
+from .sync import stage_function
 
 log = logging.getLogger(__name__)
 
-# Launchable work → "module:function" of its domain function.
-STAGES = {
-    "sync": "pipeline_ops.pipeline.sync:run_sync",
-    "publish": "pipeline_ops.pipeline.publish:run_publish",
-    "report": "pipeline_ops.pipeline.report:run_report",
-}
+LAUNCHABLE = ("sync", "publish", "report")  # stages a queued run (or a chain) may name
 CHAIN = "chain"  # a run whose options["then"] lists the stages it runs in order
 ACTIVE = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
 
@@ -49,11 +44,6 @@ class Work:
     @property
     def options(self) -> dict:
         return {"report_type": self.report_type, "then": list(self.then)}
-
-
-def _stage_function(stage: str):
-    module, name = STAGES[stage].split(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def enqueue(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
@@ -137,7 +127,9 @@ def _call(stage: str, run: PipelineRun, months: MonthRange | None, **kw) -> Pipe
     kwargs = dict(kw)
     if stage == "report":
         kwargs["report_type"] = run.options.get("report_type", "monthly")
-    return _stage_function(stage)(run.entity.code, run.year, months, **kwargs)
+    if stage not in LAUNCHABLE:
+        raise PipelineError(f"Run {run.pk}: '{stage}' is not a stage that can be launched.")
+    return stage_function(stage)(run.entity.code, run.year, months, **kwargs)
 
 
 def _fail_if_unfinished(run: PipelineRun, exc: Exception) -> None:
