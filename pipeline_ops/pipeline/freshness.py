@@ -41,8 +41,7 @@ def _covers(run: PipelineRun, month: int) -> bool:
 
 
 def _apply(cell: Cell, run: PipelineRun) -> None:
-    key = "transform" if run.stage == "transform" else run.stage
-    cell.latest.setdefault(key, run.completed_at)
+    cell.latest.setdefault(run.stage, run.completed_at)
     if run.stage in LEVEL_OF:
         cell.level = max(cell.level, LEVEL_OF[run.stage])
 
