@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import os
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_number(name: str, default: float, kind: type = int, minimum: float = 0) -> float:
+    """A number from the environment, or one clear line and exit 1 (never a traceback)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        sys.exit(f"Atlas Ops settings: {name}={text!r} is not a number >= {minimum}")
+    return value
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 PIPELINE_DATA_DIR = Path(os.environ.get("PIPELINE_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -22,11 +43,45 @@ OPS_DB_URL = os.environ.get("OPS_DB_URL") or None
 OPS_DB_AUTH_TOKEN = os.environ.get("OPS_DB_AUTH_TOKEN") or None
 DBT_PROJECT_DIR = BASE_DIR / "analytics"
 # Seconds a stage waits for the pipeline lock before giving up with a clear message.
-PIPELINE_LOCK_TIMEOUT = float(os.environ.get("PIPELINE_LOCK_TIMEOUT", "600"))
+PIPELINE_LOCK_TIMEOUT = env_number("PIPELINE_LOCK_TIMEOUT", 600.0, float)
 
+# What one workbook may cost (pipeline_ops/pipeline/budget.py holds the defaults and says
+# why; docs/configuration.md lists them). Set only to override.
+WORKBOOK_LIMITS = (
+    "WORKBOOK_MAX_BYTES", "WORKBOOK_MAX_ENTRIES", "WORKBOOK_MAX_ENTRY_BYTES",
+    "WORKBOOK_MAX_TOTAL_BYTES", "WORKBOOK_MAX_RATIO", "WORKBOOK_MAX_CELLS",
+    "WORKBOOK_MAX_REFERENCE_ROWS",
+)  # fmt: skip
+for _name in WORKBOOK_LIMITS:
+    if os.environ.get(_name, "").strip():
+        globals()[_name] = env_number(_name, 0, minimum=1)
+
+# The development key is too short on purpose: `check --deploy` flags it (security.W009)
+# instead of refusing to start, so `make test` and CI need no environment.
 SECRET_KEY = os.environ.get("SECRET_KEY", "atlas-ops-insecure-development-key-change-me")
-DEBUG = env_bool("DEBUG", True)
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# Off unless asked for: a forgotten variable must not put settings on every error page.
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# HTTPS (docs/operations.md, "Production checklist"). X-Forwarded-Proto is believed only
+# when BEHIND_HTTPS_PROXY says a proxy we run sets it; otherwise any client could claim it.
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY", False)
+if BEHIND_HTTPS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_HTTPS_PROXY)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", BEHIND_HTTPS_PROXY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", BEHIND_HTTPS_PROXY)
+# HSTS is sticky in browsers for its whole lifetime, so it is never on by default.
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_HTTPONLY = env_bool("SESSION_COOKIE_HTTPONLY", True)
+X_FRAME_OPTIONS = os.environ.get("X_FRAME_OPTIONS", "DENY")
+SECURE_CONTENT_TYPE_NOSNIFF = env_bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "same-origin")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_filter.ConnectionStringFilter"
+DEFAULT_EXCEPTION_REPORTER = "config.error_filter.ConnectionStringReporter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,19 +90,55 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_q",
     "pipeline_ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Strict: every script the admin runs is a static file. Styles may be inline because the
+# admin's own templates, ours and the HTML reports use style= attributes and <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login throttling (django-axes). Locking username+address together means a guesser cannot
+# lock a colleague out from elsewhere; `manage.py axes_reset` lifts every lock.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_number("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+if BEHIND_HTTPS_PROXY:
+    # Behind the proxy REMOTE_ADDR is the proxy; it must set X-Real-IP (overwriting any a
+    # client sent) or every user would share one address and one lock.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR")
 
 ROOT_URLCONF = "config.urls"
 TEMPLATES = [
@@ -102,9 +193,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atlas-ops@localhost")
 # one attempt only, because a pipeline stage is not safe to replay blindly.
 Q_CLUSTER: dict = {
     "name": "atlas-ops",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": int(os.environ.get("Q_TIMEOUT", "1800")),
-    "retry": int(os.environ.get("Q_RETRY", "2100")),
+    "workers": env_number("Q_WORKERS", 2, minimum=1),
+    "timeout": env_number("Q_TIMEOUT", 1800, minimum=1),
+    "retry": env_number("Q_RETRY", 2100, minimum=1),
     "max_attempts": 1,
     "catch_up": False,
     "save_limit": 500,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.constants import NONE
+from csp.decorators import csp_replace
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -31,6 +33,8 @@ def _inside_reports(stored: str) -> Path:
     return path
 
 
+# A preview is a document, not an app: its inline <style> applies, no script runs (sandbox).
+@csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
 def download_report(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     if not request.user.has_perm("pipeline_ops.view_report"):
         raise PermissionDenied

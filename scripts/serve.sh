@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# The demo runs with DEBUG on (tracebacks, and runserver serves the admin's CSS/JS);
+# production never runs this script, and DEBUG is off unless set (config/settings.py).
+export DEBUG="${DEBUG-1}"
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
 "$PY" manage.py qcluster &
 "$PY" manage.py runserver --noreload "${ATLAS_ADDR:-127.0.0.1:8000}" &

@@ -1,0 +1,54 @@
+"""A 500 page (DEBUG on, the worst case) never shows a password from a connection string."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+REDIS_URL = "redis://:s3cretpw@127.0.0.1:6379/1"
+DATABASE_URL = "postgres://atlas:s3cretpw@db.internal:5432/atlas"
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.security.urls")]
+
+
+@pytest.fixture
+def debug_with_secrets(settings, monkeypatch):
+    settings.DEBUG = True
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": REDIS_URL}
+    settings.OPS_DB_URL = "libsql://atlas:s3cretpw@ops.internal"
+    monkeypatch.setenv("Q_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("DATABASE_URL", DATABASE_URL)
+
+
+def technical_500(path: str, method: str = "get") -> str:
+    client = Client(raise_request_exception=False)
+    # runserver copies the process environment into every request's META; so does this.
+    environ = {"Q_REDIS_URL": REDIS_URL, "DATABASE_URL": DATABASE_URL}
+    response = getattr(client, method)(path, **environ)
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Traceback" in body and "Request information" in body, "not the technical 500 page"
+    return body
+
+
+def test_a_500_page_never_shows_the_redis_password_from_q_cluster_or_the_environment(
+    debug_with_secrets,
+):
+    body = technical_500("/boom/queue/")
+    assert "ConnectionError" in body and "Q_CLUSTER" in body and "Q_REDIS_URL" in body
+    assert "s3cretpw" not in body
+
+
+def test_a_500_page_never_shows_a_database_password_from_a_local_or_the_error_message(
+    debug_with_secrets,
+):
+    body = technical_500("/boom/database/", method="post")
+    assert "could not connect" in body and "conninfo" in body
+    # The password goes, the rest of the address stays for whoever debugs it.
+    assert "db.internal:5432" in body
+    assert "s3cretpw" not in body
+
+
+def test_a_500_page_still_shows_the_settings_that_are_not_secret(debug_with_secrets):
+    body = technical_500("/boom/queue/")
+    assert "TIME_ZONE" in body and "Asia/Jakarta" in body
