@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from . import schedule_admin  # noqa: F401  (replaces django-q2's Schedule admin)
 from .forms import LaunchForm
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
 from .pipeline.cli import MonthRange
@@ -71,6 +72,11 @@ class EntityAdmin(LaunchPermissionMixin, admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("code", "name")
     actions = tuple(_make_action(key) for key in ACTIONS)
+
+    def get_readonly_fields(self, request, obj=None):
+        # source_dir is a path the worker reads files from: superusers only.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, "source_dir")
 
     @admin.display(description="Latest run")
     def latest_run(self, obj: Entity) -> str:

@@ -5,12 +5,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .pipeline.entities import (
+    ENTITY_CODE_PATTERN,
+    ENTITY_CODE_RULE,
+    validate_absolute_path,
+    validate_entity_code,
+)
+
 
 class Entity(models.Model):
-    code = models.CharField(max_length=16, unique=True)
+    code = models.CharField(
+        max_length=16, unique=True, validators=[validate_entity_code], help_text=ENTITY_CODE_RULE
+    )
     name = models.CharField(max_length=200, blank=True)
     source_dir = models.CharField(
-        max_length=500, blank=True, help_text="Overrides <PIPELINE_DATA_DIR>/sources/<CODE>/"
+        max_length=500,
+        blank=True,
+        validators=[validate_absolute_path],
+        # No angle brackets: the admin renders help_text as HTML and would drop them.
+        help_text="Absolute path of a folder that replaces PIPELINE_DATA_DIR/sources/CODE/ "
+        "(superusers only).",
     )
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -18,9 +32,24 @@ class Entity(models.Model):
     class Meta:
         ordering = ("code",)
         verbose_name_plural = "entities"
+        constraints = [
+            # The code names folders under the data dir: the database refuses `../x` too,
+            # whatever path (admin, shell, bulk_create, raw update) the row comes by.
+            models.CheckConstraint(
+                condition=models.Q(code__regex=ENTITY_CODE_PATTERN),
+                name="entity_code_rule",
+                violation_error_message=f"Entity code: {ENTITY_CODE_RULE}.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs) -> None:
+        # The clear message before the database's bare CHECK failure (IntegrityError).
+        validate_entity_code(self.code)
+        validate_absolute_path(self.source_dir)
+        super().save(*args, **kwargs)
 
 
 class PipelineRun(models.Model):

@@ -57,7 +57,8 @@ def enqueue(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
 
 
 def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
-    """Refuse while the same work is queued or running; the entity row lock serialises this."""
+    """Refuse while the same work is queued or running (by a live process); the entity row
+    lock serialises this."""
     with transaction.atomic():
         entity = Entity.objects.select_for_update().get(code=work.entity)
         start, end = (work.months.start, work.months.end) if work.months else (None, None)
@@ -66,6 +67,11 @@ def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> Pipel
             status__in=ACTIVE, parent__isnull=True,
         )  # fmt: skip
         active = same.first()
+        if active is not None and active.status == PipelineRun.Status.RUNNING:
+            # Its process may be dead (kill -9, OOM) with nothing recovered yet: recover
+            # here, so an abandoned run never blocks launching the same work again.
+            mark_abandoned_runs()
+            active = same.first()
         if active is not None:
             what = f"{work.stage} {work.entity} {work.year}"
             raise AlreadyActive(f"{what} is already {active.status} (run {active.pk}).")

@@ -5,9 +5,10 @@ process start time from /proc (so a recycled pid is not mistaken for the dead pr
 A run is abandoned when that process no longer exists on this host. Runs of other hosts
 are left to their own host's recovery.
 
-The Django rows are fixed wherever recovery runs (stage start, worker start,
-`manage.py recover_runs`); the DuckDB `_pipeline_runs` rows only under the pipeline lock,
-the next time a stage opens the warehouse (`fix_warehouse_runs`).
+The Django rows are fixed wherever recovery runs (stage start, worker start, a launch that
+finds the same work still 'running', `manage.py recover_runs`); the DuckDB `_pipeline_runs`
+rows only under the pipeline lock, the next time a stage opens the warehouse
+(`fix_warehouse_runs`).
 """
 
 from __future__ import annotations

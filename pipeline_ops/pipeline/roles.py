@@ -1,8 +1,15 @@
-"""The two staff roles (DESIGN §8 / issue 7): operators launch, viewers look and download."""
+"""The two staff roles (DESIGN §8 / issue 7): operators launch, viewers look and download.
+
+Least privilege: of django-q2's models operators get only view and change of Schedule, and
+the Schedule admin (pipeline_ops.schedule_admin) limits that change to pausing and re-timing
+the product's own schedules. No role holds add/delete of schedules or any permission on
+django-q2's Task, Success, Failure or OrmQ admins (their "resubmit" re-runs stored code).
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 from .notify import OPERATORS_GROUP, VIEWERS_GROUP
 
@@ -13,19 +20,26 @@ VIEW = [
     "view_report",
     "view_dimensioncache",
 ]
+SCHEDULES = ["view_schedule", "change_schedule"]  # django_q's Schedule model, nothing else
 ROLES = {
-    VIEWERS_GROUP: VIEW,
-    OPERATORS_GROUP: [*VIEW, "launch_pipelinerun", "view_schedule", "change_schedule"],
+    VIEWERS_GROUP: {"pipeline_ops": VIEW},
+    OPERATORS_GROUP: {"pipeline_ops": [*VIEW, "launch_pipelinerun"], "django_q": SCHEDULES},
 }
+
+
+def role_permissions(grants: dict[str, list[str]]) -> Q:
+    """Each codename only within its own app, so a name can never match another app's."""
+    query = Q(pk__in=[])
+    for app_label, codenames in grants.items():
+        query |= Q(content_type__app_label=app_label, codename__in=codenames)
+    return query
 
 
 def setup_roles() -> dict[str, int]:
     counts = {}
-    for name, codenames in ROLES.items():
+    for name, grants in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.filter(
-            content_type__app_label__in=("pipeline_ops", "django_q"), codename__in=codenames
-        )
+        perms = Permission.objects.filter(role_permissions(grants))
         group.permissions.set(perms)
         counts[name] = perms.count()
     return counts
