@@ -7,11 +7,13 @@ created and versioned here (`_schema_version`), idempotently, by `ensure_schema(
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 import libsql_client
 from django.conf import settings
 
@@ -71,6 +73,10 @@ MAX_PARAMS = 8000
 BUSY_TIMEOUT_MS = 10_000
 
 OpsDbError = libsql_client.LibsqlError
+# What the client can raise when the ops DB itself is unusable: a corrupt or non-database
+# file, a path it cannot open, a server that refuses or cannot be reached (aiohttp is the
+# remote transport of libsql-client).
+UNUSABLE_ERRORS = (OpsDbError, sqlite3.Error, aiohttp.ClientError, asyncio.TimeoutError)
 
 
 class Client:
@@ -95,23 +101,48 @@ def describe_url(url: str) -> str:
     return url.split("?", 1)[0]
 
 
+def unusable(url: str, exc: BaseException, doing: str = "use") -> PipelineError:
+    """One line naming the ops DB and what is wrong with it; never its token."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    # A driver message may echo the URL it was given, query string (authToken=…) and all.
+    reason = reason.replace(url, describe_url(url))
+    token = getattr(settings, "OPS_DB_AUTH_TOKEN", None)
+    if token:
+        reason = reason.replace(token, "***")
+    return PipelineError(f"Cannot {doing} the ops DB {describe_url(url)}: {reason}")
+
+
 @contextmanager
 def connect(url: str | None = None) -> Iterator[Client]:
-    """A client for the ops DB, closed on exit whatever happens (its thread must stop)."""
+    """A client for the ops DB, closed on exit whatever happens (its thread must stop).
+
+    Any failure of the ops DB itself, here or in the body, becomes one PipelineError line.
+    """
     url = url or ops_db_url()
     token = getattr(settings, "OPS_DB_AUTH_TOKEN", None) or None
     try:
         raw = libsql_client.create_client_sync(url, auth_token=token)
-    except (OpsDbError, sqlite3.Error, OSError, ValueError) as exc:
-        raise PipelineError(f"Cannot open the ops DB {describe_url(url)}: {exc}") from exc
+    except (*UNUSABLE_ERRORS, OSError, ValueError) as exc:
+        raise unusable(url, exc, "open") from exc
     try:
         client = Client(raw, url)
-        if client.is_file:
-            # WAL: readers of the ops DB never block a publish, nor see half of one.
-            client.execute("PRAGMA journal_mode = WAL")
+        _set_wal(client)
         yield client
+    except UNUSABLE_ERRORS as exc:
+        raise unusable(url, exc) from exc
     finally:
         raw.close()
+
+
+def _set_wal(client: Client) -> None:
+    """WAL: readers of the ops DB never block a publish, nor see half of one. It is also
+    the first statement to read a file: a corrupt or non-database one fails here."""
+    if not client.is_file:
+        return
+    try:
+        client.execute("PRAGMA journal_mode = WAL")
+    except UNUSABLE_ERRORS as exc:
+        raise unusable(client.url, exc, "open") from exc
 
 
 def query(client: Client, sql: str, args: Sequence[Any] = ()) -> list[tuple]:

@@ -15,12 +15,16 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from .entities import ENTITY_CODE_RE, ENTITY_CODE_RULE
 from .errors import PipelineError
+from .text import PrintableOutput
 
-ENTITY_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 UNITS = ("TM", "DR")
 REPORT_TYPES = ("monthly", "quarterly", "yearly")
 MIN_YEAR, MAX_YEAR = 2000, 2100
+# One dbt selector: method prefixes (tag:, path:), graph operators (+, @, 2+), globs and
+# intersections (a,b). Never a leading "-": that would be a dbt flag, not a selection.
+SELECTOR_RE = re.compile(r"[A-Za-z0-9_.*+@:/,][A-Za-z0-9_.*+@:/,-]*")
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,32 @@ def parse_month(value: str) -> MonthRange:
 
 def parse_entity(value: str) -> str:
     code = str(value).strip().upper()
-    if not ENTITY_RE.fullmatch(code):
-        raise argparse.ArgumentTypeError(
-            f"'{value}' is not an entity code (2-16 letters, digits or _, starting with a letter)"
-        )
+    if not ENTITY_CODE_RE.match(code):
+        raise argparse.ArgumentTypeError(f"'{value}' is not an entity code ({ENTITY_CODE_RULE})")
     return code
+
+
+def split_select(value: str) -> list[str]:
+    """The dbt selectors in a --select value; ValueError names the first token that is not one.
+
+    The one rule for both the flag and `transform.run_dbt_build` (which also refuses)."""
+    tokens = str(value).split()
+    if not tokens:
+        raise ValueError("--select is empty (give dbt selectors like stg_orders or tag:daily)")
+    for token in tokens:
+        if not SELECTOR_RE.fullmatch(token):
+            raise ValueError(
+                f"{token!r} in --select is not a dbt selector"
+                " (letters, digits and _ . * + @ : / , - only; no leading -)"
+            )
+    return tokens
+
+
+def parse_select(value: str) -> str:
+    try:
+        return " ".join(split_select(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_unit(value: str) -> str:
@@ -104,7 +129,7 @@ FLAG_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "month": (("--month",), {"type": parse_month, "help": "month (2) or range (1-3)"}),
     "unit": (("--unit",), {"type": parse_unit, "help": "unit: TM or DR"}),
     "type": (("--type",), {"type": parse_type, "default": "monthly", "help": "report type"}),
-    "select": (("--select",), {"help": "dbt node selection, passed through"}),
+    "select": (("--select",), {"type": parse_select, "help": "dbt selectors, e.g. +fct_orders"}),
     "force": (("--force",), {"action": "store_true", "help": "skip safety checks"}),
 }
 
@@ -127,6 +152,14 @@ class PipelineCommand(BaseCommand):
         # Django builds a plain CommandParser; swap in the one-line error behaviour.
         parser.__class__ = OneLineParser
         return parser
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # Messages quote workbook text: escape control characters on the way to a terminal.
+        styled = self.stderr.style_func
+        self.stdout = PrintableOutput(options.pop("stdout", None) or self.stdout._out)
+        self.stderr = PrintableOutput(options.pop("stderr", None) or self.stderr._out)
+        self.stderr.style_func = styled
+        return super().execute(*args, **options)
 
     def call_stage(self, stage_function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a domain function with this command's output wired in; PipelineError → exit 1."""

@@ -19,6 +19,7 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from .demo_data import (
@@ -50,13 +51,48 @@ def write_demo_workbook(path: Path, *, entity: str, year: int, rows_per_month: i
     rng = random.Random(_seed(entity, year))
     wb = Workbook(write_only=True)
     counts = month_counts(rows_per_month)
-    _write_referensi(wb.create_sheet("REFERENSI"), entity, year, rows_per_month, counts, rng)
+    with _SizedSheet(wb, "REFERENSI") as ws:
+        _write_referensi(ws, entity, year, rows_per_month, counts, rng)
     maker = OrderMaker(rng, entity, year, student_pool(rng, rows_per_month))
     for month, name in enumerate(_sheet_names(rng), start=1):
-        _write_month(wb.create_sheet(name), maker, month, counts[month - 1])
-    _write_helper(wb.create_sheet(HELPER_SHEET))
+        with _SizedSheet(wb, name) as ws:
+            _write_month(ws, maker, month, counts[month - 1])
+    with _SizedSheet(wb, HELPER_SHEET) as ws:
+        _write_helper(ws)
     _save(wb, Path(path), dt.datetime(year, 1, 2, 8, 0, 0))
     return Path(path)
+
+
+class _SizedSheet:
+    """A write-only sheet that, like Excel, declares its used range (`<dimension>`): the
+    workbook budget reads it instead of scanning the sheet. Write-only openpyxl cannot know
+    the range before the first row, so rows are kept until the sheet is complete."""
+
+    def __init__(self, wb: Workbook, title: str):
+        self.ws = wb.create_sheet(title)
+        self.rows: list[list] = []
+
+    def append(self, row) -> None:
+        self.rows.append(list(row))
+
+    def __getattr__(self, name: str):
+        return getattr(self.ws, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in ("ws", "rows"):
+            super().__setattr__(name, value)
+        else:  # sheet_state and the like belong to the sheet
+            setattr(self.ws, name, value)
+
+    def __enter__(self) -> _SizedSheet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        width = max((len(row) for row in self.rows), default=0) or 1
+        ref = f"A1:{get_column_letter(width)}{max(len(self.rows), 1)}"
+        self.ws.calculate_dimension = lambda: ref
+        for row in self.rows:
+            self.ws.append(row)
 
 
 def month_counts(rows_per_month: int) -> list[int]:

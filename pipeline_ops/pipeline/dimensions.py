@@ -228,10 +228,7 @@ def read_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
     if reader is not None:
         return reader(path)
     book = Workbook(path)
-    name = book.reference_sheet()
-    if name is None:
-        raise PipelineError(f"{path}: no REFERENSI sheet")
-    blocks = locate_reference(book.sheet(name), path)
+    blocks = locate_reference(book.reference(), path)
     return {kind: _block_rows(blocks.get(kind)) for kind in ("programs", "organizations")}
 
 

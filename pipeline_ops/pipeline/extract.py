@@ -195,7 +195,7 @@ def _write_sheets(
 
 
 def _write_reference(book: Workbook, con, base: dict, staging: Path) -> dict[str, int]:
-    blocks = locate_reference(book.sheet(book.reference_sheet()), book.path)
+    blocks = locate_reference(book.reference(), book.path)
     counts = {
         name: _write_block(con, blocks.get(name), name, base, staging) for name in REFERENCE_FILES
     }

@@ -7,6 +7,9 @@ module's helper table) keeps each field's Excel column letter so issues can name
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from .errors import PipelineError
 from .paths import extracts_dir
 from .runs import stage_run
 from .schema import ensure_raw_tables
-from .warehouse import connect
+from .warehouse import connect, warehouse_path
 
 COLUMNS_DDL = """
 CREATE TABLE IF NOT EXISTS _raw_columns (
@@ -30,6 +33,12 @@ REFERENCE_TABLES = {
     "raw_programs": "programs.parquet",
     "raw_organizations": "organizations.parquet",
     "raw_targets": "targets.parquet",
+}
+# DuckDB keeps only the OS's text of a failed write; these say the warehouse's disk is full.
+DISK_FULL = {
+    os.strerror(errno.ENOSPC): "no space left on device",
+    os.strerror(errno.EDQUOT): "disk quota exceeded",
+    os.strerror(errno.EFBIG): "file too large",
 }
 
 
@@ -116,15 +125,40 @@ def load_extracts(
         _insert(con, "_raw_columns", columns)
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        raise PipelineError(
-            f"Cannot load the extracts in {directory} ({str(exc).splitlines()[0]});"
-            " run `manage.py extract` again. The warehouse is unchanged."
-        ) from None
+        _rollback(con)
+        raise load_failure(entity, year, directory, exc) from None
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     return counts
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB aborts the transaction itself when a write fails (a full disk at COMMIT):
+    ROLLBACK then raises "no transaction is active", which must not hide the real error."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def load_failure(entity: str, year: int, directory: Path, exc: duckdb.Error) -> PipelineError:
+    """One line keeping the real cause: a full disk or a failing warehouse file is not a bad
+    extract, and running `extract` again would not help."""
+    text = str(exc)
+    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    target = warehouse_path()
+    unchanged = "The warehouse is unchanged."
+    for os_text, label in DISK_FULL.items():
+        if os_text in text:
+            return PipelineError(
+                f"load {entity} {year}: {label} writing the warehouse ({target});"
+                f" free space there and load again. {unchanged}"
+            )
+    if str(target) in text:  # any other IO error on the warehouse file or its WAL
+        return PipelineError(f"load {entity} {year}: the warehouse failed: {first}. {unchanged}")
+    return PipelineError(
+        f"Cannot load the extracts in {directory} ({first});"
+        f" run `manage.py extract` again. {unchanged}"
+    )
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path]) -> int:

@@ -17,7 +17,7 @@ from ..models import PipelineRun
 from .cli import MonthRange
 from .errors import PipelineError
 from .present_xlsx import write_xlsx
-from .report import resolve_period, write_atomically
+from .report import resolve_period, write_all_atomically
 from .report_data import pct
 from .runs import stage_run
 
@@ -188,8 +188,10 @@ def present_files(json_path: Path) -> tuple[Path, Path]:
     report = json.loads(json_path.read_text())
     html_path, xlsx_path = json_path.with_suffix(".html"), json_path.with_suffix(".xlsx")
     html = render_html(report)
-    write_atomically(html_path, lambda p: p.write_text(html, encoding="utf-8"))
-    write_atomically(xlsx_path, lambda p: write_xlsx(report, p))
+    write_all_atomically({
+        html_path: lambda p: p.write_text(html, encoding="utf-8"),
+        xlsx_path: lambda p: write_xlsx(report, p),
+    })  # fmt: skip
     return html_path, xlsx_path
 
 

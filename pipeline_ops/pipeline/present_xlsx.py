@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -67,8 +68,18 @@ def _summary_rows(report: dict) -> list[tuple[str, object, str | None]]:
     ]
 
 
+def _append(ws, values: list) -> None:
+    """Text stays text: openpyxl stores a string starting with `=` as a live formula (a
+    program named `=HYPERLINK(…)` would become a link in finance's copy) and refuses
+    control characters, which workbooks can smuggle in as `_x001B_` escapes."""
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _header(ws, titles: list[str], widths: list[int]) -> None:
-    ws.append(titles)
+    _append(ws, titles)
     for index, width in enumerate(widths, start=1):
         cell = ws.cell(row=1, column=index)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
@@ -81,7 +92,7 @@ def _table(wb: Workbook, title: str, columns: list[tuple], rows: list[dict]) -> 
     ws = wb.create_sheet(title)
     _header(ws, [c[0] for c in columns], [c[3] for c in columns])
     for row in rows:
-        ws.append([row[c[1]] for c in columns])
+        _append(ws, [row[c[1]] for c in columns])
         for index, (_, _, fmt, _) in enumerate(columns, start=1):
             if fmt:
                 ws.cell(row=ws.max_row, column=index).number_format = fmt
@@ -92,11 +103,11 @@ def _summary(wb: Workbook, report: dict) -> None:
     ws.title = "Summary"
     _header(ws, ["Measure", "Value"], [24, 26])
     for label, value, fmt in _summary_rows(report):
-        ws.append([label, value])
+        _append(ws, [label, value])
         if fmt:
             ws.cell(row=ws.max_row, column=2).number_format = fmt
     for warning in report["warnings"]:
-        ws.append(["Warning", warning])
+        _append(ws, ["Warning", warning])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="9C2A00")
 
 

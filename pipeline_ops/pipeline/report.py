@@ -128,13 +128,23 @@ def _nothing_loaded(period: Period) -> str:
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write beside the target then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_all_atomically({path: write})
+
+
+def write_all_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
+    """All or none: every file is written beside its target first, and only when all of
+    them were written are they renamed into place (a failure leaves the old set intact)."""
+    temps = {}
     try:
-        write(tmp)
-        os.replace(tmp, path)
+        for path, write in writers.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temps[path] = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            write(temps[path])
+        for path, tmp in temps.items():
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
 
 
 def _emit(out: Callable[[str], None] | None, line: str) -> None:

@@ -19,6 +19,7 @@ from .cli import MonthRange
 from .errors import PipelineError
 from .locking import pipeline_lock, update_holder
 from .recovery import identity, recover
+from .text import printable
 from .warehouse import connect
 
 RUNS_DDL = """
@@ -134,6 +135,8 @@ def record_pipeline_complete(
 ) -> PipelineRun:
     ensure_runs_table(con)
     completed = utcnow()
+    # Messages may quote workbook text; PostgreSQL refuses NUL and the admin shows the rest.
+    error_message, log = printable(error_message), printable(log)
     con.execute(
         "UPDATE _pipeline_runs SET completed_at = ?, status = ?, error_message = ?,"
         " row_count = ?, source_file_hash = coalesce(?, source_file_hash) WHERE id = ?",

@@ -11,8 +11,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import PipelineError
 from .paths import source_workbook
 from .runs import get_last_run
+from .sources import check_source
 from .warehouse import connect
 
 CHUNK = 1 << 20
@@ -40,7 +42,7 @@ def staleness_warnings(entity: str, year: int, source_override: str = "") -> Sta
         transform = get_last_run(con, entity=entity, year=year, stage="transform")
     sync_hint = f"run `manage.py sync --entity {entity} --year {year}`"
     workbook = source_workbook(entity, year, source_override)
-    if workbook.exists():
+    if _readable(workbook):
         result.current_hash = file_sha256(workbook)
         seen = extract and extract.get("source_file_hash")
         if seen and seen != result.current_hash:
@@ -59,3 +61,12 @@ def staleness_warnings(entity: str, year: int, source_override: str = "") -> Sta
             f" transform ({transform['completed_at']:%Y-%m-%d %H:%M} UTC): {sync_hint}."
         )
     return result
+
+
+def _readable(workbook: Path) -> bool:
+    """Only a regular file is hashed: hashing a FIFO would block the report forever."""
+    try:
+        check_source(workbook)
+    except PipelineError:
+        return False
+    return True

@@ -23,7 +23,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ..models import PipelineRun
-from .cli import MonthRange
+from .cli import MonthRange, split_select
 from .errors import PipelineError
 from .locking import pipeline_lock
 from .paths import data_dir
@@ -76,7 +76,12 @@ def dbt_command(select: str | None = None) -> list[str]:
     command = [str(dbt_executable()), "build", "--project-dir", project, "--profiles-dir", project]
     command += ["--target-path", str(dbt_dir() / "target"), "--log-path", str(dbt_dir() / "logs")]
     if select:
-        command += ["--select", *select.split()]
+        try:
+            command += ["--select", *split_select(select)]
+        except ValueError as exc:
+            # Also refused here, not only at the flag: a task or the shell may call this, and
+            # a token like `--target-path` would make dbt write outside the data dir.
+            raise PipelineError(f"Refusing to run dbt: {exc}") from None
     return command
 
 
@@ -92,9 +97,9 @@ def dbt_env() -> dict[str, str]:
 
 def run_dbt_build(select: str | None = None) -> DbtResult:
     """One `dbt build`; the caller holds the pipeline lock and no DuckDB connection."""
+    command = dbt_command(select)  # first: a refused --select must change nothing
     results_file = dbt_dir() / "target" / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous build's nodes
-    command = dbt_command(select)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(

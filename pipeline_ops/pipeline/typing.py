@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .text import CONTROL_CLASS
 from .workbook import MONTH_NAMES, Located
 
 _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
@@ -21,6 +22,9 @@ _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes 
 _month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_NAMES.items())
 
 MACROS = rf"""
+CREATE OR REPLACE MACRO no_controls(s) AS CASE
+    WHEN regexp_matches(s, '[{CONTROL_CLASS}]') THEN regexp_replace(s, '[{CONTROL_CLASS}]', '', 'g')
+    ELSE s END;
 CREATE OR REPLACE MACRO trimmed(s) AS nullif(CASE
     WHEN regexp_matches(s, '^[{_SPACES}]|[{_SPACES}]$') THEN trim(s, '{_SPACES}') ELSE s END, '');
 CREATE OR REPLACE MACRO clean(s) AS nullif(CASE
@@ -130,9 +134,15 @@ def cleaned_select(spec_name: str) -> str:
     copying the strings into a temp table costs more than it saves."""
     types = TYPES[spec_name]
     cleaned = ", ".join(f"{_cleaner(f)}(r_{f}) AS r_{f}" for f in types)
+    originals = "".join(f", trimmed(o_{f}) AS o_{f}" for f, (_, raw) in types.items() if raw)
+    # Control characters go first, in their own projection so each cell is searched once;
+    # the `*_raw` twins keep the text as typed, controls included.
+    visible = ", ".join(f"no_controls(r_{f}) AS r_{f}" for f in types)
+    kept = "".join(f", r_{f} AS o_{f}" for f, (_, raw) in types.items() if raw)
     not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
     return (
-        f"SELECT * FROM (SELECT source_row, first_cell, {cleaned} FROM src)"
+        f"SELECT * FROM (SELECT source_row, first_cell, {cleaned}{originals} FROM"
+        f" (SELECT source_row, first_cell, {visible}{kept} FROM src))"
         f" WHERE {not_blank}"
         " AND NOT coalesce(regexp_matches(first_cell, '^\\s*(TOTAL|JUMLAH)\\b', 'i'), false)"
     )
@@ -152,7 +162,7 @@ def typed_select(spec_name: str, constants: dict[str, object]) -> str:
     for field, (expr, keeps_raw) in types.items():
         selected.append(f"{expr} AS {field}")
         if keeps_raw:
-            selected.append(f"r_{field} AS {field}_raw")
+            selected.append(f"o_{field} AS {field}_raw")
     if spec_name == "orders":
         selected.append("lower(r_student_name) AS student_key")
     return f"SELECT {', '.join(selected)} FROM ({cleaned_select(spec_name)})"

@@ -19,6 +19,7 @@ from .errors import PipelineError
 from .load import ensure_load_tables
 from .rules import ISSUES_SQL
 from .runs import get_entity, stage_run
+from .text import printable
 from .warehouse import connect
 
 SHOWN_ISSUES = 20
@@ -132,14 +133,15 @@ def mirror_issues(
             Q(month__in=months) | Q(month__isnull=True)
         ).delete()
         ValidationIssue.objects.bulk_create(
-            [
-                ValidationIssue(
-                    entity=owner, year=year, run=run, **{**i, "value": i["value"] or ""}
-                )
-                for i in issues
-            ],
+            [ValidationIssue(entity=owner, year=year, run=run, **_printable(i)) for i in issues],
             batch_size=1000,
         )
+
+
+def _printable(issue: dict) -> dict:
+    """Workbook text as the admin and PostgreSQL can hold it: control characters escaped."""
+    text = {key: printable(issue[key] or "") for key in ("sheet", "cell", "message", "value")}
+    return {**issue, **text}
 
 
 def report_lines(entity: str, year: int, months: list[int], issues: list[dict]) -> list[str]:

@@ -15,7 +15,10 @@ from pathlib import Path
 import fastexcel
 import pyarrow as pa
 
+from .budget import WorkbookBudget, limit
 from .errors import PipelineError
+from .sources import check_source, read_head
+from .text import printable
 
 HEADER_SCAN_ROWS = 60
 REFERENCE_SHEET = "referensi"
@@ -134,6 +137,7 @@ class Workbook:
     def __init__(self, path: Path):
         self.path = path
         check_file(path)
+        self.budget = WorkbookBudget(path)
         try:
             self.reader = fastexcel.read_excel(str(path))
             self.sheet_names = list(self.reader.sheet_names)
@@ -147,7 +151,8 @@ class Workbook:
                 f"{path}: not a readable .xlsx workbook ({_first_line(exc)})"
             ) from None
 
-    def sheet(self, name: str) -> Sheet:
+    def sheet(self, name: str, *, max_rows: int | None = None) -> Sheet:
+        self.budget.check_sheet(name, max_rows=max_rows)
         try:
             loaded = self.reader.load_sheet(
                 name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True
@@ -155,12 +160,17 @@ class Workbook:
             data, errors = loaded.to_arrow_with_errors()
         except Exception as exc:
             raise PipelineError(
-                f"{self.path} sheet {name}: cannot read ({_first_line(exc)})"
+                f"{self.path} sheet {printable(name)}: cannot read ({_first_line(exc)})"
             ) from None
         if errors:
             data = _with_error_text(data, errors.errors)
         letters = [column_letter(c.absolute_index) for c in loaded.available_columns()]
         return Sheet(name, data, letters)
+
+    def reference(self) -> Sheet:
+        """REFERENSI, whose rows header detection walks in Python: its length is bounded."""
+        name = self.reference_sheet()
+        return self.sheet(name, max_rows=limit("WORKBOOK_MAX_REFERENCE_ROWS"))
 
     def month_sheets(self) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -208,10 +218,8 @@ def _with_error_text(data: pa.RecordBatch, errors: list) -> pa.RecordBatch:
 
 def check_file(path: Path) -> None:
     """Name the common non-workbooks before calamine gives a zip error about them."""
-    if not path.exists():
-        raise PipelineError(f"Workbook not found: expected {path}")
-    with open(path, "rb") as handle:
-        magic = handle.read(8)
+    check_source(path)
+    magic = read_head(path, 8)
     if not magic:
         raise PipelineError(f"{path}: the file is empty (0 bytes), not an .xlsx workbook")
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
@@ -233,9 +241,7 @@ def _is_opendocument(path: Path) -> bool:
 
 
 def _looks_like_text(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        chunk = handle.read(4096)
-    text = chunk.decode("utf-8", "replace")
+    text = read_head(path, 4096).decode("utf-8", "replace")
     return text.count("\ufffd") <= 3 and "\0" not in text
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.workbooks import PROGRAMS
 
 from . import builders as b
+from . import hostile as h
 from .builders import cell
 
 
@@ -220,6 +221,37 @@ CASES = [
         b.mixed_case_and_nbsp,
         Ok({2: 2}, values={"status": ["LUNAS"] * 2, "unit": ["TM"] * 2, "paid": [1_500_000] * 2}),
     ),
+    # hostile: what the reader would pay for, and what it would echo (docs/reliability.md)
+    Case(
+        "far_cell",
+        h.far_cell,
+        Rejected("sheet FEB uses A1:XFD1048576 (17,179,869,184 cells); the limit is 20,000,000"),
+    ),
+    Case(
+        "far_cell_without_dimension",
+        h.far_cell_without_dimension,
+        Rejected("sheet FEB uses A1:XFD1048576 (17,179,869,184 cells)"),
+    ),
+    Case("oversized_declared_range", h.oversized_declared_range, Ok({2: 3})),
+    Case("zip_bomb", h.zip_bomb, Rejected("inflates 1,")),
+    Case("many_entries", h.many_entries, Rejected("the zip holds 3,0")),
+    Case(
+        "control_characters",
+        h.control_characters,
+        Ok(
+            {2: 3},
+            values={
+                "student_name": ["Budi[2J Santoso"] * 3,
+                "organization": ["SD Harapan"] * 3,
+                "price": [1_500_000] * 3,
+                "price_raw": ["1.500.000\x07"] * 3,
+            },
+        ),
+    ),
+    Case("fifo", h.fifo, Rejected("is a named pipe (FIFO), not a workbook file")),
+    Case("folder", h.folder, Rejected("is a folder, not a workbook file")),
+    Case("link_outside_sources", h.link_outside_sources, Rejected("outside the sources folder")),
+    Case("link_inside_sources", h.link_inside_sources, Ok({2: 3})),
 ]
 
 BY_NAME = {case.name: case for case in CASES}

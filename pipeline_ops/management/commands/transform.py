@@ -8,7 +8,8 @@ class Command(PipelineCommand):
     help = (
         "Run `dbt build` (models and tests of analytics/) on the warehouse under the pipeline "
         "lock. dbt builds every entity's data; --entity/--year only label the run record "
-        "(--year defaults to the newest year loaded for the entity). --select passes through."
+        "(--year defaults to the newest year loaded for the entity). --select takes dbt "
+        "selectors only (e.g. +fct_orders tag:daily)."
     )
 
     def add_arguments(self, parser) -> None:
