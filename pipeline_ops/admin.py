@@ -9,24 +9,21 @@ from django.utils.html import format_html
 from . import schedule_admin  # noqa: F401  (replaces django-q2's Schedule admin)
 from .forms import LaunchForm
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
-from .pipeline.cli import MonthRange
+from .pipeline import registry
 from .pipeline.errors import PipelineError
 from .pipeline.launch import Work, enqueue
+from .pipeline.period import MonthRange
 from .views import download_file, download_report, run_progress
 
-ACTIONS = {
-    "sync": ("Sync (extract → load → validate → transform)", "sync", ()),
-    "publish": ("Publish to the ops DB", "publish", ()),
-    "report": ("Report", "report", ()),
-    "chain": ("Sync + publish + report", "chain", ("sync", "publish", "report")),
-}
+# One admin action per launchable stage of the registry; a chain runs its children.
+ACTIONS = {stage.name: stage for stage in registry.launchable()}
 
 
 def _launch(modeladmin, request, queryset: QuerySet, action: str):
-    title, stage, then = ACTIONS[action]
-    form = LaunchForm(
-        request.POST if "apply" in request.POST else None, needs_month=stage != "sync"
-    )
+    stage = ACTIONS[action]
+    title, then = stage.label, stage.children if stage.name == registry.CHAIN else ()
+    data = request.POST if "apply" in request.POST else None
+    form = LaunchForm(data, needs_month=stage.needs_month)
     if not form.is_valid():
         context = {
             **modeladmin.admin_site.each_context(request),
@@ -40,7 +37,7 @@ def _launch(modeladmin, request, queryset: QuerySet, action: str):
     months: MonthRange | None = form.cleaned_data["month"]
     queued, refused = 0, []
     for entity in queryset:
-        work = Work(stage, entity.code, form.cleaned_data["year"], months,
+        work = Work(stage.name, entity.code, form.cleaned_data["year"], months,
                     form.cleaned_data["report_type"], then)  # fmt: skip
         try:
             enqueue(work, user=request.user, trigger="admin")
@@ -58,7 +55,7 @@ def _make_action(key: str):
         return _launch(modeladmin, request, queryset, key)
 
     action.__name__ = f"launch_{key}"
-    return admin.action(description=f"{ACTIONS[key][0]}…", permissions=("launch",))(action)
+    return admin.action(description=f"{ACTIONS[key].label}…", permissions=("launch",))(action)
 
 
 class LaunchPermissionMixin:
@@ -167,7 +164,7 @@ class PipelineRunAdmin(LaunchPermissionMixin, ReadOnlyAdmin):
     def rerun(self, request, queryset):
         queued = 0
         for run in queryset.filter(status=PipelineRun.Status.FAILED, parent__isnull=True):
-            months = MonthRange(run.month, run.month_end or run.month) if run.month else None
+            months = MonthRange.of(run.month, run.month_end)
             work = Work(run.stage, run.entity.code, run.year, months,
                         run.options.get("report_type", "monthly"),
                         tuple(run.options.get("then", ())))  # fmt: skip

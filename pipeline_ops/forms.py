@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import argparse
-
 from django import forms
 from django.utils import timezone
 
-from .pipeline.cli import REPORT_TYPES, MonthRange, parse_month
+from .pipeline.period import REPORT_TYPES, MonthRange, PeriodError
 
 
 class LaunchForm(forms.Form):
@@ -29,8 +27,8 @@ class LaunchForm(forms.Form):
         if not value:
             return None
         try:
-            return parse_month(value)
-        except argparse.ArgumentTypeError as exc:
+            return MonthRange.parse(value)
+        except PeriodError as exc:
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict:

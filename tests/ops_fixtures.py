@@ -1,6 +1,6 @@
 """Ops DB fixtures and helpers (owned by the publish work).
 
-`fake_warehouse()` writes `int_orders` / `int_enrollments` with the documented columns
+`fake_warehouse()` writes `mart_orders` / `mart_enrollments` with the documented columns
 (docs/warehouse.md) and the run records publish checks, for tests that need shapes the
 shared sync-built warehouse does not have (many rows, edited months).
 """
@@ -21,18 +21,18 @@ from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.runs import ensure_runs_table
 from pipeline_ops.pipeline.warehouse import connect
 
-INT_ORDERS_DDL = """
-CREATE OR REPLACE TABLE int_orders (
+MART_ORDERS_DDL = """
+CREATE OR REPLACE TABLE mart_orders (
     entity VARCHAR, year INTEGER, month INTEGER, sheet VARCHAR, source_row INTEGER,
     source_file_hash VARCHAR, order_date DATE, invoice VARCHAR, student_name VARCHAR,
     student_key VARCHAR, organization VARCHAR, program_code VARCHAR, unit VARCHAR,
     price BIGINT, discount BIGINT, paid BIGINT, payment_method VARCHAR, status VARCHAR,
     program_name VARCHAR, net_amount BIGINT, is_cancelled BOOLEAN
 );
-CREATE OR REPLACE TABLE int_enrollments AS
+CREATE OR REPLACE TABLE mart_enrollments AS
     SELECT entity, year, month, invoice, order_date, student_name, student_key, organization,
            program_code, program_name, unit, net_amount, paid
-    FROM int_orders WHERE NOT is_cancelled;
+    FROM mart_orders WHERE NOT is_cancelled;
 """
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {"ENG-A": ("English A", "TM"), "MTH-B": ("Math B", "DR"), "SCI-C": ("Science", "TM")}
@@ -71,16 +71,16 @@ def month_orders(month: int, count: int, year: int = 2026, **kw) -> list[dict]:
 
 
 def fake_warehouse(orders: list[dict], *, runs: bool = True, entity: str = "IONS") -> None:
-    """Replace int_orders/int_enrollments; with `runs`, record load+validate+transform."""
+    """Replace mart_orders/mart_enrollments; with `runs`, record load+validate+transform."""
     with pipeline_lock(), connect() as con:
-        con.execute(INT_ORDERS_DDL.split(";")[0])
+        con.execute(MART_ORDERS_DDL.split(";")[0])
         if orders:
             # Arrow, not executemany: DuckDB inserts parameter rows one at a time.
             con.register("new_orders", pa.Table.from_pylist(orders))
             columns = ", ".join(orders[0])
-            con.execute(f"INSERT INTO int_orders ({columns}) SELECT {columns} FROM new_orders")
+            con.execute(f"INSERT INTO mart_orders ({columns}) SELECT {columns} FROM new_orders")
             con.unregister("new_orders")
-        con.execute(INT_ORDERS_DDL.split(";")[1])
+        con.execute(MART_ORDERS_DDL.split(";")[1])
         if runs:
             for year, month in sorted({(o["year"], o["month"]) for o in orders}):
                 record_run(con, entity, year, "load", month=month)

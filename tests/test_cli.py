@@ -98,3 +98,17 @@ def test_a_bad_flag_prints_one_line_and_exits_2(data_dir):
     assert len(lines) == 1, proc.stderr
     assert "--entity" in lines[0] and "../x" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("years", ["20x5", "2025,,abc", "1999", ","])
+def test_seed_refuses_a_year_list_it_cannot_read_with_one_line_and_exit_2(data_dir, years):
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "seed", "--entity", "IONS", "--demo", "--years", years],
+        capture_output=True,
+        text=True,
+        env={"PIPELINE_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--years" in lines[0], proc.stderr
+    assert not (data_dir / "sources").exists(), "nothing written"

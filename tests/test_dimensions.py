@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from pipeline_ops import opsdb
 from pipeline_ops.models import DimensionCache, Entity
-from pipeline_ops.pipeline.dimensions import Dimensions, mirror, name_key, parse_whole_number
+from pipeline_ops.pipeline.dimensions import Dimensions, mirror, name_key
 from pipeline_ops.pipeline.seed import seed_entity
 from tests.ops_fixtures import ops_rows
 from tests.workbooks import ORGANIZATIONS, PROGRAMS
@@ -110,12 +110,3 @@ def test_seed_with_an_unreadable_workbook_says_so_and_registers_the_entity(data_
     result = seed_entity("IONS")
     assert result.created
     assert any(n.startswith("Ops DB not seeded:") and "IONS-2026.xlsx" in n for n in result.notes)
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("Rp 1.500.000", 1_500_000), ("1,500,000", 1_500_000), ("1500000", 1_500_000),
-     ("1500000.0", 1_500_000), ("Rp1500000", 1_500_000), ("", None), ("abc", None)],
-)  # fmt: skip
-def test_reference_numbers_are_read_like_people_type_them(text, value):
-    assert parse_whole_number(text) == value

@@ -8,13 +8,41 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from django.core.management import call_command
 
 from pipeline_ops.models import Entity
+from pipeline_ops.pipeline.paths import extracts_dir
+from tests.ops_fixtures import ops_rows
 from tests.test_demo import Book, all_values
+from tests.workbooks import PROGRAMS, standard_orders
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _dots(rupiah: int) -> str:
+    return f"{rupiah:,}".replace(",", ".")
+
+
+# Ways people type a REFERENSI price, each applied to the rupiah it means: `Rp 1.250.000,00`,
+# `IDR 1.600.000`, `Rp. 3.750.000`, `650000.0`, `Rp900.000,-` and `450,000`.
+TYPED_PRICES = [
+    (1_250_000, lambda v: f"Rp {_dots(v)},00"),
+    (1_600_000, lambda v: f"IDR {_dots(v)}"),
+    (3_750_000, lambda v: f"Rp. {_dots(v)}"),
+    (650_000, lambda v: f"{v}.0"),
+    (900_000, lambda v: f"Rp{_dots(v)},-"),
+    (450_000, lambda v: f"{v:,}"),
+]
+# The standard workbook's programs (so its synced orders point at them), then three more.
+CODES = [p["code"] for p in PROGRAMS] + ["TM-EXTRA-1", "DR-EXTRA-2", "TM-EXTRA-3"]
+TYPED_PROGRAMS = [
+    {"code": code, "name": f"Program {code}", "unit": code[:2], "price": spell(rupiah),
+     "target": 2 + i}
+    for i, (code, (rupiah, spell)) in enumerate(zip(CODES, TYPED_PRICES, strict=True))
+]  # fmt: skip
+MEANT = {code: rupiah for code, (rupiah, _) in zip(CODES, TYPED_PRICES, strict=True)}
 
 
 def seed(*args: str) -> str:
@@ -82,3 +110,37 @@ def test_bad_flags_exit_2_with_one_line_on_stderr(tmp_path, flags):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0]
     assert not (tmp_path / "data" / "sources").exists()
+
+
+@pytest.mark.django_db
+def test_seed_reads_every_referensi_program_cell_as_extract_types_it(data_dir, workbook_factory):
+    workbook_factory(programs=TYPED_PROGRAMS)
+    seed("--entity", "IONS")
+    call_command("extract", "--entity", "IONS", "--year", "2026", stdout=io.StringIO())
+    columns = "program_code, program_name, unit, price, target_students"
+    with duckdb.connect() as con:
+        parquet = extracts_dir("IONS", 2026) / "programs.parquet"
+        extracted = con.execute(f"SELECT {columns} FROM '{parquet}'").fetchall()
+    seeded = ops_rows("SELECT code, name, unit, price, target_students FROM db_program")
+    assert sorted(seeded) == sorted(extracted)
+    assert {code: price for code, _, _, price, _ in seeded} == MEANT
+
+
+@pytest.mark.django_db
+def test_program_prices_typed_every_way_reach_the_ops_db_as_the_rupiah_meant(
+    warehouse, built_warehouse, workbook_factory
+):
+    # The session's warehouse was seeded and synced from the standard workbook; the same
+    # workbook with its REFERENSI prices retyped is seeded, then its orders are published.
+    workbook_factory(programs=TYPED_PROGRAMS, months=standard_orders())
+    seed("--entity", "IONS")
+    call_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1-3",
+                 stdout=io.StringIO())  # fmt: skip
+    assert dict(ops_rows("SELECT code, price FROM db_program")) == MEANT
+    linked = ops_rows(
+        "SELECT o.invoice, p.code, p.price FROM commerce_order o"
+        " JOIN db_program p ON p.id = o.program_id"
+    )
+    expected = [(o["invoice"], o["program_code"], MEANT[o["program_code"]])
+                for o in built_warehouse.orders]  # fmt: skip
+    assert sorted(linked) == sorted(expected)

@@ -10,18 +10,20 @@ from django.core.management.base import CommandError
 
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.sync import STAGES
+from pipeline_ops.pipeline.registry import children
 from pipeline_ops.pipeline.warehouse import connect
 from tests.warehouse_fixtures import manage, manage_command
 from tests.workbooks import order, standard_workbook
 
 pytestmark = pytest.mark.django_db
+STAGES = [stage.name for stage in children("sync")]
 LOCK_ERROR = "Could not set lock on file"
 
 
 def copy_built(built_warehouse, data_dir) -> None:
-    """The session's migrated data dir (IONS registered) as this test's own."""
-    skip = shutil.ignore_patterns("dbt", "pipeline.lock", "extracts")
+    """The session's synced data dir as this test's own, minus its private Django DB: the
+    subprocesses use the test database (`transaction=True` tests, IONS from `entity`)."""
+    skip = shutil.ignore_patterns("dbt", "pipeline.lock", "extracts", "django.sqlite3*")
     shutil.copytree(built_warehouse.data_dir, data_dir, ignore=skip, dirs_exist_ok=True)
 
 
@@ -54,7 +56,10 @@ def test_sync_records_a_parent_run_with_one_child_per_stage(warehouse):
     assert parent["children"] == [(stage, "success") for stage in STAGES]
 
 
-def test_two_syncs_for_two_entities_at_once_both_succeed_and_one_waits(built_warehouse, data_dir):
+@pytest.mark.django_db(transaction=True)
+def test_two_syncs_for_two_entities_at_once_both_succeed_and_one_waits(
+    built_warehouse, data_dir, entity
+):
     copy_built(built_warehouse, data_dir)
     manage(data_dir, "seed", "--entity", "KIDS")
     standard_workbook(data_dir / "sources" / "KIDS" / "KIDS-2026.xlsx", entity="KIDS")
@@ -80,6 +85,8 @@ def test_two_syncs_for_two_entities_at_once_both_succeed_and_one_waits(built_war
         "IONS",
         "KIDS",
     ]  # the copied session run plus the two new ones
+    synced = PipelineRun.objects.filter(stage="sync", status="success")  # on the test database
+    assert sorted(synced.values_list("entity__code", flat=True)) == ["IONS", "KIDS"]
 
 
 def test_sync_stops_at_the_first_failed_stage_with_its_reason(entity, workbook_factory):
@@ -100,7 +107,10 @@ def test_sync_stops_at_the_first_failed_stage_with_its_reason(entity, workbook_f
     assert children == [("extract", "success"), ("load", "success"), ("validate", "failed")]
 
 
-def test_run_warns_that_it_is_deprecated_naming_sync_and_fails_like_sync(built_warehouse, data_dir):
+@pytest.mark.django_db(transaction=True)
+def test_run_warns_that_it_is_deprecated_naming_sync_and_fails_like_sync(
+    built_warehouse, data_dir, entity
+):
     copy_built(built_warehouse, data_dir)
 
     proc = manage(data_dir, "run", "--entity", "IONS", "--year", "2025", check=False)
@@ -121,7 +131,10 @@ def test_run_warns_in_process_too(entity):
     assert "deprecated" in err.getvalue() and "sync" in err.getvalue()
 
 
-def test_sync_of_an_unknown_entity_suggests_seed_in_a_real_process(built_warehouse, data_dir):
+@pytest.mark.django_db(transaction=True)
+def test_sync_of_an_unknown_entity_suggests_seed_in_a_real_process(
+    built_warehouse, data_dir, entity
+):
     copy_built(built_warehouse, data_dir)
 
     proc = manage(data_dir, "sync", "--entity", "nope", "--year", "2026", check=False)

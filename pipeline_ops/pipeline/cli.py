@@ -7,52 +7,27 @@ Every parser raises `argparse.ArgumentTypeError`, so argparse names the flag, an
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from . import registry
 from .entities import ENTITY_CODE_RE, ENTITY_CODE_RULE
 from .errors import PipelineError
+from .period import MAX_YEAR, MIN_YEAR, REPORT_TYPES, MonthRange, PeriodError
+from .selectors import split_select
 from .text import PrintableOutput
 
 UNITS = ("TM", "DR")
-REPORT_TYPES = ("monthly", "quarterly", "yearly")
-MIN_YEAR, MAX_YEAR = 2000, 2100
-# One dbt selector: method prefixes (tag:, path:), graph operators (+, @, 2+), globs and
-# intersections (a,b). Never a leading "-": that would be a dbt flag, not a selection.
-SELECTOR_RE = re.compile(r"[A-Za-z0-9_.*+@:/,][A-Za-z0-9_.*+@:/,-]*")
-
-
-@dataclass(frozen=True)
-class MonthRange:
-    start: int
-    end: int
-
-    @property
-    def months(self) -> list[int]:
-        return list(range(self.start, self.end + 1))
-
-    def __str__(self) -> str:
-        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
 
 
 def parse_month(value: str) -> MonthRange:
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d{1,2})(?:\s*-\s*(\d{1,2}))?", text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a month (use 2 or a range like 1-3)")
-    start = int(match.group(1))
-    end = int(match.group(2) or start)
-    for month in (start, end):
-        if not 1 <= month <= 12:
-            raise argparse.ArgumentTypeError(f"month {month} is outside 1-12 in '{value}'")
-    if start > end:
-        raise argparse.ArgumentTypeError(f"range '{value}' is reversed (start must be <= end)")
-    return MonthRange(start, end)
+    try:
+        return MonthRange.parse(value)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_entity(value: str) -> str:
@@ -60,22 +35,6 @@ def parse_entity(value: str) -> str:
     if not ENTITY_CODE_RE.match(code):
         raise argparse.ArgumentTypeError(f"'{value}' is not an entity code ({ENTITY_CODE_RULE})")
     return code
-
-
-def split_select(value: str) -> list[str]:
-    """The dbt selectors in a --select value; ValueError names the first token that is not one.
-
-    The one rule for both the flag and `transform.run_dbt_build` (which also refuses)."""
-    tokens = str(value).split()
-    if not tokens:
-        raise ValueError("--select is empty (give dbt selectors like stg_orders or tag:daily)")
-    for token in tokens:
-        if not SELECTOR_RE.fullmatch(token):
-            raise ValueError(
-                f"{token!r} in --select is not a dbt selector"
-                " (letters, digits and _ . * + @ : / , - only; no leading -)"
-            )
-    return tokens
 
 
 def parse_select(value: str) -> str:
@@ -104,6 +63,14 @@ def parse_year(value: str) -> int:
     if not text.isdigit() or not MIN_YEAR <= int(text) <= MAX_YEAR:
         raise argparse.ArgumentTypeError(f"'{value}' is not a year ({MIN_YEAR}-{MAX_YEAR})")
     return int(text)
+
+
+def parse_years(value: str) -> list[int]:
+    """`2025,2026`: each a year, or the flag is refused (exit 2) naming the bad one."""
+    years = [part for part in str(value).split(",") if part.strip()]
+    if not years:
+        raise argparse.ArgumentTypeError(f"'{value}' names no year (e.g. 2025,2026)")
+    return [parse_year(year) for year in years]
 
 
 def parse_positive_int(value: str) -> int:
@@ -173,3 +140,27 @@ class PipelineCommand(BaseCommand):
     def fail(self, message: str) -> NoReturn:
         """A stage failed for a reason the operator can act on: one line, exit 1."""
         raise CommandError(message, returncode=1)
+
+
+class StageCommand(PipelineCommand):
+    """A command that runs one stage of the registry: `stage` names it, `flags` are the
+    shared flags it takes, and `options()` maps the parsed flags to the stage's options."""
+
+    stage = ""
+    flags: tuple[str, ...] = ("entity", "year", "month")
+    required: tuple[str, ...] = ("entity", "year")
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_pipeline_arguments(parser, *self.flags, required=self.required)
+
+    def options(self, flags: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def handle(self, *, entity: str, year: int | None, month: MonthRange | None = None,
+               **flags: Any) -> None:  # fmt: skip
+        function = registry.get(self.stage).function
+        run = self.call_stage(function, entity, year, month, **self.options(flags))
+        self.done(run)
+
+    def done(self, run: Any) -> None:
+        """What the command prints after a successful run (the stage printed the rest)."""

@@ -8,17 +8,11 @@ case-folded, whitespace-collapsed name inside an entity.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from .. import opsdb
 from ..models import DimensionCache, Entity
-from .errors import PipelineError
-from .paths import ops_db_url, sources_dir
-from .workbook import Located, Workbook, locate_reference
 
 # kind → (table, key columns, data columns written when the row is created)
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -173,111 +167,3 @@ def mirror(entity: Entity, dims: Dimensions) -> int:
         update_fields=["ops_id", "label"],
     )
     return len(changed)
-
-
-def reference_statements(
-    entity_code: str, programs: Iterable[dict[str, Any]], organizations: Iterable[dict[str, Any]]
-) -> list[opsdb.Statement]:
-    """Upserts of REFERENSI programs and organizations (seed), keyed by natural keys."""
-    entity_sql = "(SELECT id FROM db_entity WHERE code = ?)"
-    stmts: list[opsdb.Statement] = [
-        ("INSERT INTO db_entity (code, name) VALUES (?, ?) ON CONFLICT (code) DO NOTHING",
-         [entity_code, entity_code]),
-    ]  # fmt: skip
-    for p in programs:
-        stmts.append((
-            "INSERT INTO db_program (entity_id, code, name, unit, price, target_students)"
-            f" VALUES ({entity_sql}, ?, ?, ?, ?, ?) ON CONFLICT (entity_id, code) DO UPDATE SET"
-            " name = excluded.name, unit = excluded.unit, price = excluded.price,"
-            " target_students = excluded.target_students",
-            [entity_code, p["program_code"], p.get("program_name") or "", p.get("unit"),
-             p.get("price"), p.get("target_students")],
-        ))  # fmt: skip
-    for o in organizations:
-        if not name_key(o.get("organization")):
-            continue
-        stmts.append((
-            "INSERT INTO db_organization (entity_id, name_key, name, city, kind)"
-            f" VALUES ({entity_sql}, ?, ?, ?, ?) ON CONFLICT (entity_id, name_key) DO UPDATE SET"
-            " name = excluded.name, city = excluded.city, kind = excluded.kind",
-            [entity_code, name_key(o["organization"]), clean_name(o["organization"]),
-             o.get("city"), o.get("kind")],
-        ))  # fmt: skip
-    return stmts
-
-
-def newest_workbook(entity: Entity) -> Path | None:
-    """The source workbook with the highest year in the entity's source folder."""
-    folder = sources_dir(entity.code, entity.source_dir)
-    years = [
-        (int(match.group(1)), path)
-        for path in folder.glob(f"{entity.code}-*.xlsx")
-        if (match := re.fullmatch(rf"{re.escape(entity.code)}-(\d{{4}})\.xlsx", path.name))
-    ]
-    return max(years)[1] if years else None
-
-
-def read_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """REFERENSI programs and organizations of a workbook (blocks found as `extract` finds them).
-
-    Prefers the extract stage's own reader when it offers one; seed only needs a few columns.
-    """
-    from . import extract
-
-    reader = getattr(extract, "read_reference", None)
-    if reader is not None:
-        return reader(path)
-    book = Workbook(path)
-    blocks = locate_reference(book.reference(), path)
-    return {kind: _block_rows(blocks.get(kind)) for kind in ("programs", "organizations")}
-
-
-def _block_rows(table: Located | None) -> list[dict[str, Any]]:
-    if table is None:
-        return []
-    data = table.sheet.data.slice(table.header_index + 1, table.end_index - table.header_index - 1)
-    columns = {f: data.column(i).to_pylist() for f, i in table.columns.items()}
-    rows = [
-        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
-    ]
-    for row in rows:
-        for money in ("price", "target_students"):
-            if money in row:
-                row[money] = parse_whole_number(row[money])
-        for upper in ("program_code", "unit"):
-            if row.get(upper):
-                row[upper] = clean_name(row[upper]).upper()
-    return [r for r in rows if any(v not in (None, "") for v in r.values())]
-
-
-def parse_whole_number(text: Any) -> int | None:
-    """`Rp 1.500.000`, `1,500,000`, `1500000` or `1500000.0` → 1500000; else None."""
-    value = str(text or "").strip().removeprefix("Rp").strip()
-    if re.fullmatch(r"\d+\.0+", value):
-        value = value.split(".")[0]
-    digits = value.replace(".", "").replace(",", "")
-    return int(digits) if digits.isdigit() else None
-
-
-def seed_ops_db(entity: Entity) -> list[str]:
-    """`seed`: create the ops schema, db_entity, and the newest workbook's REFERENSI rows."""
-    path = newest_workbook(entity)
-    try:
-        reference = read_reference(path) if path else {"programs": [], "organizations": []}
-        with opsdb.connect() as client:
-            opsdb.ensure_schema(client)
-            programs = [p for p in reference["programs"] if p.get("program_code")]
-            stmts = reference_statements(entity.code, programs, reference["organizations"])
-            opsdb.run_batch(client, stmts)
-            dims = Dimensions.load(client, entity.code)
-    except PipelineError as exc:
-        return [f"Ops DB not seeded: {exc}"]
-    for kind in ("program", "organization"):
-        dims.tables[kind].used.update(dims.tables[kind].ids)
-    mirror(entity, dims)
-    source = path.name if path else "no workbook yet"
-    return [
-        f"Ops DB {opsdb.describe_url(ops_db_url())}: entity {entity.code},"
-        f" {len(programs)} programs and {len(reference['organizations'])} organizations"
-        f" from {source}."
-    ]

@@ -21,11 +21,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ..models import PipelineRun
-from .cli import MonthRange
+from .calls import StageCall, recorded, tell
 from .errors import PipelineError
 from .paths import extracts_dir, source_workbook
-from .runs import get_entity, stage_run
+from .period import MonthRange
+from .runs import StageContext, get_entity
 from .typing import install_macros, source_table, typed_select
 from .workbook import (
     REFERENCE_SPECS,
@@ -66,29 +66,14 @@ def month_file(month: int) -> str:
     return f"orders-{month:02d}.parquet"
 
 
-def run_extract(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    **_options,
-) -> PipelineRun:
-    with stage_run(
-        "extract", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
-    ) as ctx:
-        path = source_workbook(entity, year, get_entity(entity).source_dir)
-        result = extract_workbook(path, entity, year, months, extracts_dir(entity, year))
-        ctx.source_file_hash = result.sha256
-        ctx.row_count = result.row_count
-        for line in summary_lines(result):
-            ctx.log(line)
-            if out:
-                out(line)
-    return ctx.run
+@recorded("extract")
+def run_extract(call: StageCall, ctx: StageContext) -> None:
+    path = source_workbook(call.entity, call.year, get_entity(call.entity).source_dir)
+    target = extracts_dir(call.entity, call.year)
+    result = extract_workbook(path, call.entity, call.year, call.months, target)
+    ctx.source_file_hash = result.sha256
+    ctx.row_count = result.row_count
+    tell(call, ctx, *summary_lines(result))
 
 
 def summary_lines(result: ExtractResult) -> list[str]:

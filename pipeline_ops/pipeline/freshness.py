@@ -8,14 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..models import Entity, PipelineRun
+from . import registry
 
-LEVELS = (
-    ("extract", "extracted"),
-    ("validate", "validated"),
-    ("transform", "transformed"),
-    ("publish", "published"),
-    ("report", "reported"),
-)
+LEVELS = tuple((stage.name, stage.level) for stage in registry.levels())
 LEVEL_OF = {stage: i for i, (stage, _) in enumerate(LEVELS)}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -15,16 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Entity, PipelineRun
-from .cli import MonthRange
+from . import registry
+from .calls import StageCall, recorded
 from .errors import PipelineError
+from .period import MonthRange
 from .recovery import mark_abandoned_runs
-from .runs import AlreadyClaimed, stage_run
-from .sync import stage_function
+from .registry import CHAIN
+from .runs import AlreadyClaimed, StageContext
 
 log = logging.getLogger(__name__)
 
-LAUNCHABLE = ("sync", "publish", "report")  # stages a queued run (or a chain) may name
-CHAIN = "chain"  # a run whose options["then"] lists the stages it runs in order
 ACTIVE = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
 
 
@@ -87,12 +87,8 @@ def execute(run_pk: int) -> str:
     if run.status != PipelineRun.Status.QUEUED:
         # A redelivered task (the broker's retry after a worker died): never run twice.
         return f"Run {run.pk} is {run.status}; not started again."
-    months = MonthRange(run.month, run.month_end or run.month) if run.month else None
     try:
-        if run.stage == CHAIN:
-            _chain(run, months)
-        else:
-            _call(run.stage, run, months, queued=run)
+        _call(run.stage, run, queued=run)
     except AlreadyClaimed as exc:
         return str(exc)
     except Exception as exc:
@@ -121,21 +117,23 @@ def connect_worker_signal() -> None:
     post_spawn.connect(recover_on_worker_start, dispatch_uid="atlas-ops-recovery")
 
 
-def _chain(run: PipelineRun, months: MonthRange | None) -> None:
+@recorded(CHAIN, options=("then", "report_type"))
+def run_chain(call: StageCall, ctx: StageContext) -> None:
     """Several stages as one run: it stays running until the last of them is done."""
-    with stage_run(CHAIN, run.entity.code, run.year, months, queued=run) as ctx:
-        for stage in run.options.get("then", []):
-            child = _call(stage, run, months, parent=ctx.run)
-            ctx.log(f"{stage}: run {child.pk}")
+    queued = PipelineRun.objects.select_related("entity").get(pk=ctx.run.pk)
+    for stage in call.option("then", ()):
+        child = _call(stage, queued, parent=ctx.run, chained=True)
+        ctx.log(f"{stage}: run {child.pk}")
 
 
-def _call(stage: str, run: PipelineRun, months: MonthRange | None, **kw) -> PipelineRun:
-    kwargs = dict(kw)
-    if stage == "report":
-        kwargs["report_type"] = run.options.get("report_type", "monthly")
-    if stage not in LAUNCHABLE:
-        raise PipelineError(f"Run {run.pk}: '{stage}' is not a stage that can be launched.")
-    return stage_function(stage)(run.entity.code, run.year, months, **kwargs)
+def _call(name: str, run: PipelineRun, *, chained: bool = False, **kwargs) -> PipelineRun:
+    """A launchable stage with the options the queued run carries for it."""
+    stage = registry.STAGES.get(name)
+    if stage is None or not stage.launchable or (chained and name == CHAIN):
+        raise PipelineError(f"Run {run.pk}: '{name}' is not a stage that can be launched.")
+    options = {key: run.options[key] for key in stage.run_options if key in run.options}
+    months = MonthRange.of(run.month, run.month_end)
+    return stage.function(run.entity.code, run.year, months, **options, **kwargs)
 
 
 def _fail_if_unfinished(run: PipelineRun, exc: Exception) -> None:

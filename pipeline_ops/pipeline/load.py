@@ -10,16 +10,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from ..models import PipelineRun
-from .cli import MonthRange
+from .calls import StageCall, recorded, tell
 from .errors import PipelineError
 from .paths import extracts_dir
-from .runs import stage_run
+from .period import MonthRange
+from .runs import StageContext
 from .schema import ensure_raw_tables
 from .warehouse import connect, warehouse_path
 
@@ -47,37 +46,24 @@ def ensure_load_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(COLUMNS_DDL)
 
 
-def run_load(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    **_options,
-) -> PipelineRun:
-    with stage_run(
-        "load", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
-    ) as ctx:
-        directory = extracts_dir(entity, year)
-        files = month_files(directory, months)
-        ctx.source_file_hash = source_hash(directory)
-        with connect() as con:
-            # A whole-year load mirrors the workbook: a month sheet deleted since the last
-            # load must not leave its old orders behind.
-            replace = months.months if months else list(range(1, 13))
-            counts = load_extracts(con, entity, year, files, directory, replace)
-        ctx.row_count = counts["raw_orders"]
-        listed = ", ".join(str(m) for m in sorted(files))
-        lines = [f"Loaded {counts['raw_orders']} orders for {entity} {year} month(s) {listed}"]
-        lines.append(", ".join(f"{t} {n}" for t, n in counts.items() if t != "raw_orders"))
-        for line in lines:
-            ctx.log(line)
-            if out:
-                out(line)
-    return ctx.run
+@recorded("load")
+def run_load(call: StageCall, ctx: StageContext) -> None:
+    entity, year, months = call.entity, call.year, call.months
+    directory = extracts_dir(entity, year)
+    files = month_files(directory, months)
+    ctx.source_file_hash = source_hash(directory)
+    with connect() as con:
+        # A whole-year load mirrors the workbook: a month sheet deleted since the last
+        # load must not leave its old orders behind.
+        replace = months.months if months else list(range(1, 13))
+        counts = load_extracts(con, entity, year, files, directory, replace)
+    ctx.row_count = counts["raw_orders"]
+    listed = ", ".join(str(m) for m in sorted(files))
+    tell(
+        call, ctx,
+        f"Loaded {counts['raw_orders']} orders for {entity} {year} month(s) {listed}",
+        ", ".join(f"{t} {n}" for t, n in counts.items() if t != "raw_orders"),
+    )  # fmt: skip
 
 
 def month_files(directory: Path, months: MonthRange | None) -> dict[int, Path]:

@@ -7,19 +7,17 @@ scripts or web fonts) so it opens offline, prints on A4 and can be mailed as one
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from django.template.loader import render_to_string
 
-from ..models import PipelineRun
-from .cli import MonthRange
+from .atomic import write_all_atomically
+from .calls import StageCall, recorded, with_period
 from .errors import PipelineError
 from .present_xlsx import write_xlsx
-from .report import resolve_period, write_all_atomically
 from .report_data import pct
-from .runs import stage_run
+from .runs import StageContext
 
 MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 CHART_W, CHART_H, BAR_GAP, MAX_BAR = 640, 150, 6, 48
@@ -195,23 +193,8 @@ def present_files(json_path: Path) -> tuple[Path, Path]:
     return html_path, xlsx_path
 
 
-def run_present(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    report_type: str = "monthly",
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-) -> PipelineRun:
-    period = resolve_period(entity, year, months, report_type)
-    with stage_run("present", entity, year, months, parent=parent, queued=queued,
-                   on_wait=on_wait) as ctx:  # fmt: skip
-        written = present_files(period.path(".json"))
-        for path in written:
-            ctx.log(f"wrote {path}")
-            if out:
-                out(f"Wrote {path}")
-    return ctx.run
+@recorded("present", options=("report_type", "period"), prepare=with_period)
+def run_present(call: StageCall, ctx: StageContext) -> None:
+    for path in present_files(call.option("period").path(".json")):
+        ctx.log(f"wrote {path}")
+        call.say(f"Wrote {path}")

@@ -7,11 +7,7 @@ from dataclasses import asdict, dataclass
 from django.utils import timezone
 
 from ..models import PipelineRun
-
-CHAINS = {
-    "sync": ("extract", "load", "validate", "transform"),
-    "report": ("format", "present"),
-}
+from . import registry
 
 
 @dataclass
@@ -24,10 +20,7 @@ class Step:
 
 
 def _expected(run: PipelineRun) -> list[str]:
-    stages = list(CHAINS.get(run.stage, ()))
-    for follow in run.options.get("then", []):
-        stages.extend(CHAINS.get(follow, (follow,)))
-    return stages
+    return registry.steps(run.stage, run.options.get("then", []))
 
 
 def _descendants(run: PipelineRun) -> dict[str, PipelineRun]:
@@ -57,8 +50,9 @@ def progress(run: PipelineRun) -> list[Step]:
     children = _descendants(run)
     parent_done = not run.is_active
     steps = []
+    nested = bool(registry.has_children(run.stage))
     for stage in _expected(run) or [run.stage]:
-        child = children.get(stage) if stage != run.stage or run.stage in CHAINS else run
+        child = children.get(stage) if stage != run.stage or nested else run
         steps.append(
             Step(stage, _state(child, parent_done), _seconds(child),
                  child.row_count if child else None, child.pk if child else None)

@@ -1,4 +1,4 @@
-"""`publish`: int_orders of one entity/year/months → LibSQL ops DB, atomically (DESIGN §6).
+"""`publish`: mart_orders of one entity/year/months → LibSQL ops DB, atomically (DESIGN §6).
 
 Everything the publish writes (new dimension rows, the scoped DELETEs, the new orders and
 payments) goes into ONE `batch()`, which libsql-client executes as one transaction: a
@@ -7,17 +7,17 @@ failure or a kill at any point leaves the ops DB exactly as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
 
 from .. import opsdb
-from ..models import PipelineRun
 from . import runs
-from .cli import MonthRange
+from .calls import StageCall, recorded, tell
 from .dimensions import Dimensions, mirror
 from .errors import PipelineError
+from .period import MonthRange
+from .runs import StageContext
 from .warehouse import connect
 
 ORDER_COLUMNS = (
@@ -43,47 +43,34 @@ class Plan:
     new_dimensions: int = 0
 
 
-def run_publish(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    force: bool = False,
-    warn: Callable[[str], None] | None = None,
-    **_options,
-) -> PipelineRun:
-    if months is None:
+def _needs_months(call: StageCall) -> StageCall:
+    if call.months is None:
         raise PipelineError("publish needs --month (a month like 2 or a range like 1-3).")
-    say = out or (lambda _line: None)
-    with runs.stage_run(
-        "publish", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
-    ) as ctx:
-        with connect() as con:
-            problems = refusal_reasons(con, entity, year, months)
-            _refuse_unless(force, problems)
-            orders = read_orders(con, entity, year, months)
-            empty = empty_months(orders, months)
-            _refuse_unless(force, empty)
-            problems += empty
-            enrollments = count_enrollments(con, entity, year, months)
-        for problem in problems:
-            (warn or say)(f"Warning: --force: {problem}")
-            ctx.log(f"forced past: {problem}")
-        plan, dims = write_ops(entity, year, months, orders)
-        mirrored = mirror(ctx.run.entity, dims)
-        ctx.row_count = plan.orders
-        summary = (
-            f"Published {entity} {year} month {months}: {plan.orders} orders"
-            f" ({enrollments} enrollments), {plan.payments} payments,"
-            f" {plan.new_dimensions} new dimension rows ({mirrored} cache rows updated)."
-        )
-        ctx.log(summary)
-        say(summary)
-    return ctx.run
+    return call
+
+
+@recorded("publish", options=("force", "warn"), prepare=_needs_months)
+def run_publish(call: StageCall, ctx: StageContext) -> None:
+    entity, year, months = call.entity, call.year, call.months
+    with connect() as con:
+        problems = refusal_reasons(con, entity, year, months)
+        _refuse_unless(call.option("force", False), problems)
+        orders = read_orders(con, entity, year, months)
+        empty = empty_months(orders, months)
+        _refuse_unless(call.option("force", False), empty)
+        problems += empty
+        enrollments = count_enrollments(con, entity, year, months)
+    for problem in problems:
+        (call.option("warn") or call.say)(f"Warning: --force: {problem}")
+        ctx.log(f"forced past: {problem}")
+    plan, dims = write_ops(entity, year, months, orders)
+    mirrored = mirror(ctx.run.entity, dims)
+    ctx.row_count = plan.orders
+    tell(call, ctx, (
+        f"Published {entity} {year} month {months}: {plan.orders} orders"
+        f" ({enrollments} enrollments), {plan.payments} payments,"
+        f" {plan.new_dimensions} new dimension rows ({mirrored} cache rows updated)."
+    ))  # fmt: skip
 
 
 def _refuse_unless(force: bool, problems: list[str]) -> None:
@@ -128,10 +115,10 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def read_orders(
     con: duckdb.DuckDBPyConnection, entity: str, year: int, months: MonthRange
 ) -> list[tuple]:
-    if not _has_table(con, "int_orders"):
-        raise PipelineError(f"The warehouse has no int_orders yet: run `sync` for {entity} first.")
+    if not _has_table(con, "mart_orders"):
+        raise PipelineError(f"The warehouse has no mart_orders yet: run `sync` for {entity} first.")
     return con.execute(
-        f"SELECT {', '.join(ORDER_COLUMNS)} FROM int_orders"
+        f"SELECT {', '.join(ORDER_COLUMNS)} FROM mart_orders"
         " WHERE entity = ? AND year = ? AND month BETWEEN ? AND ? ORDER BY month, invoice",
         [entity, year, months.start, months.end],
     ).fetchall()
@@ -140,10 +127,10 @@ def read_orders(
 def count_enrollments(
     con: duckdb.DuckDBPyConnection, entity: str, year: int, months: MonthRange
 ) -> int:
-    if not _has_table(con, "int_enrollments"):
+    if not _has_table(con, "mart_enrollments"):
         return 0
     return con.execute(
-        "SELECT count(*) FROM int_enrollments WHERE entity = ? AND year = ?"
+        "SELECT count(*) FROM mart_enrollments WHERE entity = ? AND year = ?"
         " AND month BETWEEN ? AND ?",
         [entity, year, months.start, months.end],
     ).fetchone()[0]

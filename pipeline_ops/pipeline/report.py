@@ -8,69 +8,18 @@ records a Django `Report` row. Period rules: monthly = one month, a calendar qua
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ..models import PipelineRun, Report
 from . import report_data as data
-from .cli import MonthRange
+from .atomic import write_atomically
+from .calls import StageCall, recorded, with_period
 from .errors import PipelineError
-from .paths import reports_dir
-from .runs import get_entity, stage_run
+from .period import MonthRange, Period, previous_period, resolve_period
+from .present import run_present
+from .runs import StageContext, get_entity
 from .staleness import staleness_warnings
 from .warehouse import connect
-
-QUARTERS = {(1, 3): "Q1", (4, 6): "Q2", (7, 9): "Q3", (10, 12): "Q4"}
-
-
-class PeriodError(PipelineError):
-    """The flags do not describe a report period (commands exit 2, like any bad flag)."""
-
-
-@dataclass(frozen=True)
-class Period:
-    entity: str
-    year: int
-    type: str  # monthly, quarterly, yearly or range
-    label: str
-    stem: str
-    months: MonthRange | None  # None for yearly: the loaded months decide
-
-    def path(self, suffix: str) -> Path:
-        return reports_dir(self.entity) / f"{self.stem}{suffix}"
-
-
-def resolve_period(entity: str, year: int, months: MonthRange | None, report_type: str) -> Period:
-    base = f"{entity}-{year}"
-    if report_type == "yearly":
-        if months is not None:
-            raise PeriodError("--type yearly covers the whole year; leave out --month")
-        return Period(entity, year, "yearly", str(year), base, None)
-    if report_type not in ("monthly", "quarterly"):
-        raise PeriodError(f"unknown report type '{report_type}'")
-    if months is None:
-        raise PeriodError(f"--type {report_type} needs --month (e.g. --month 2 or --month 1-3)")
-    if months.start == months.end:
-        if report_type == "quarterly":
-            raise PeriodError("--type quarterly needs a month range such as --month 1-3")
-        return Period(entity, year, "monthly", f"{year}-{months.start:02d}", f"{base}-"
-                      f"{months.start:02d}", months)  # fmt: skip
-    quarter = QUARTERS.get((months.start, months.end))
-    if quarter:
-        return Period(entity, year, "quarterly", quarter, f"{base}-{quarter}", months)
-    stem = f"{base}-M{months.start:02d}-M{months.end:02d}"
-    return Period(entity, year, "range", "range", stem, months)
-
-
-def previous_period(year: int, months: list[int], kind: str) -> list[data.YearMonth]:
-    """The period of the same length just before; a yearly report compares with last year."""
-    if kind == "yearly":
-        return [(year - 1, m) for m in months]
-    index = year * 12 + months[0] - 1  # months since year 0, zero-based
-    return [(i // 12, i % 12 + 1) for i in range(index - len(months), index)]
 
 
 def build_report(con, period: Period, warnings: list[str]) -> dict:
@@ -126,95 +75,46 @@ def _nothing_loaded(period: Period) -> str:
     )
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write beside the target then rename: a reader never sees half a file."""
-    write_all_atomically({path: write})
+@recorded("format", options=("report_type", "force", "warn", "period"), prepare=with_period)
+def run_format(call: StageCall, ctx: StageContext) -> None:
+    warnings: list[str] = []
+    if not call.option("force", False):
+        check = staleness_warnings(call.entity, call.year, get_entity(call.entity).source_dir)
+        warnings, ctx.source_file_hash = check.warnings, check.current_hash
+    for line in warnings:
+        if call.option("warn"):
+            call.option("warn")(f"Warning: {line}")
+    with connect() as con:
+        report = build_report(con, call.option("period"), list(warnings))
+    path = call.option("period").path(".json")
+    write_atomically(path, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+    ctx.row_count = report["orders"]["total"]
+    ctx.log(f"wrote {path}")
+    call.say(f"Wrote {path}")
 
 
-def write_all_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
-    """All or none: every file is written beside its target first, and only when all of
-    them were written are they renamed into place (a failure leaves the old set intact)."""
-    temps = {}
-    try:
-        for path, write in writers.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temps[path] = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            write(temps[path])
-        for path, tmp in temps.items():
-            os.replace(tmp, path)
-    finally:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
+def _checked_period(call: StageCall) -> StageCall:
+    """Bad flags fail before any run; without months a monthly report (e.g. one chained
+    after a nightly sync) covers the latest loaded month, found inside the run."""
+    if call.months is not None or call.option("report_type", "monthly") != "monthly":
+        resolve_period(call.entity, call.year, call.months, call.option("report_type", "monthly"))
+    return call
 
 
-def _emit(out: Callable[[str], None] | None, line: str) -> None:
-    if out:
-        out(line)
-
-
-def run_format(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    report_type: str = "monthly",
-    force: bool = False,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> PipelineRun:
-    period = resolve_period(entity, year, months, report_type)
-    with stage_run("format", entity, year, months, parent=parent, queued=queued,
-                   on_wait=on_wait) as ctx:  # fmt: skip
-        warnings: list[str] = []
-        if not force:
-            check = staleness_warnings(entity, year, get_entity(entity).source_dir)
-            warnings, ctx.source_file_hash = check.warnings, check.current_hash
-        for line in warnings:
-            _emit(warn, f"Warning: {line}")
-        with connect() as con:
-            report = build_report(con, period, list(warnings))
-        path = period.path(".json")
-        write_atomically(path, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
-        ctx.row_count = report["orders"]["total"]
-        ctx.log(f"wrote {path}")
-        _emit(out, f"Wrote {path}")
-    return ctx.run
-
-
-def run_report(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    report_type: str = "monthly",
-    force: bool = False,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> PipelineRun:
-    """format → present → a `Report` row. Without months a monthly report (e.g. one chained
-    after a nightly sync) covers the latest loaded month."""
-    from .present import run_present
-
-    if months is not None or report_type != "monthly":
-        resolve_period(entity, year, months, report_type)  # bad flags fail before any run
-    with stage_run("report", entity, year, months, parent=parent, queued=queued,
-                   on_wait=on_wait) as ctx:  # fmt: skip
-        months = months or _latest_loaded_month(entity, year, report_type)
-        period = resolve_period(entity, year, months, report_type)
-        options = {"report_type": report_type, "parent": ctx.run, "out": out}
-        run_format(entity, year, months, force=force, warn=warn, **options)
-        run_present(entity, year, months, **options)
-        report = json.loads(period.path(".json").read_text())
-        ctx.row_count = report["orders"]["total"]
-        ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
-        _record(period, report, ctx.run)
-    return ctx.run
+@recorded("report", options=("report_type", "force", "warn"), prepare=_checked_period)
+def run_report(call: StageCall, ctx: StageContext) -> None:
+    """format → present → a `Report` row."""
+    report_type = call.option("report_type", "monthly")
+    months = call.months or _latest_loaded_month(call.entity, call.year, report_type)
+    period = resolve_period(call.entity, call.year, months, report_type)
+    nested = call.nested(ctx.run, report_type=report_type, period=period)
+    run_format(call.entity, call.year, months, force=call.option("force", False),
+               warn=call.option("warn"), **nested)  # fmt: skip
+    run_present(call.entity, call.year, months, **nested)
+    report = json.loads(period.path(".json").read_text())
+    ctx.row_count = report["orders"]["total"]
+    ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
+    _record(period, report, ctx.run)
 
 
 def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange | None:

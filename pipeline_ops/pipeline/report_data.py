@@ -84,7 +84,7 @@ def organization_rows(con, entity: str, period: list[YearMonth]) -> list[tuple]:
     return _query(
         con,
         "SELECT coalesce(nullif(organization, ''), ?) AS name, count(DISTINCT student_key),"
-        " sum(net_amount) AS revenue FROM int_enrollments"
+        " sum(net_amount) AS revenue FROM mart_enrollments"
         " WHERE entity = ? AND list_contains(?, year * 100 + month)"
         " GROUP BY name ORDER BY revenue DESC, name LIMIT ?",
         [NO_ORGANIZATION, entity, _keys(period), TOP_ORGANIZATIONS],

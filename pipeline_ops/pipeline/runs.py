@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import duckdb
 
 from ..models import Entity, PipelineRun
-from .cli import MonthRange
 from .errors import PipelineError
 from .locking import pipeline_lock, update_holder
+from .period import MonthRange
 from .recovery import identity, recover
 from .text import printable
 from .warehouse import connect
@@ -218,21 +218,18 @@ def stage_run(
     queued: PipelineRun | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[StageContext]:
-    """Record one stage run around the body; the body opens the warehouse when it needs it."""
+    """Record one stage run around the body. The warehouse stays open for the whole stage:
+    the body's `connect()` and the closing record use the connection the start record
+    opened (transform closes it while dbt runs: `warehouse.released()`)."""
     get_entity(entity)
-    with pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait):
-        with connect() as con:
-            ensure_runs_table(con)
-            recover(con)  # runs a killed process left 'running' become failed first
-            run = record_pipeline_start(
-                con,
-                entity=entity,
-                year=year,
-                stage=stage,
-                months=months,
-                parent=parent,
-                queued=queued,
-            )
+    lock = pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait)
+    with lock, connect() as con:
+        ensure_runs_table(con)
+        recover(con)  # runs a killed process left 'running' become failed first
+        run = record_pipeline_start(
+            con, entity=entity, year=year, stage=stage, months=months, parent=parent,
+            queued=queued,
+        )  # fmt: skip
         update_holder(run_id=run.pk)
         ctx = StageContext(run=run, entity=entity, year=year, months=months)
         try:

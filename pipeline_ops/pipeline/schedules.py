@@ -18,8 +18,9 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from ..models import Entity
-from .cli import MAX_YEAR, MIN_YEAR, MonthRange
 from .launch import Work, create_queued_run, execute
+from .period import MAX_YEAR, MIN_YEAR, MonthRange
+from .registry import CHAIN, MONTHLY_CHAIN
 
 TASK = "pipeline_ops.tasks.scheduled"
 STAGES = ("sync", "publish")  # what `scheduled_work` knows how to run
@@ -69,7 +70,7 @@ def scheduled_work(stage: str, entity: str, today=None) -> Work:
         return Work("sync", entity, today.year)
     previous = today.replace(day=1) - timedelta(days=1)
     month = MonthRange(previous.month, previous.month)
-    return Work("chain", entity, previous.year, month, "monthly", then=("publish", "report"))
+    return Work(CHAIN, entity, previous.year, month, "monthly", then=MONTHLY_CHAIN)
 
 
 def launch_scheduled(stage: str, entity: str, year=None, month=None) -> str:

@@ -15,21 +15,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 
-from ..models import PipelineRun
-from .cli import MonthRange, split_select
+from .calls import StageCall, recorded
 from .errors import PipelineError
 from .locking import pipeline_lock
 from .paths import data_dir
-from .runs import StageContext, stage_run
+from .runs import StageContext
 from .schema import RAW_TABLES
-from .warehouse import connect, warehouse_path
+from .selectors import split_select
+from .warehouse import connect, released, warehouse_path
 
 PR_SET_PDEATHSIG = 1
 # Resolved here, not in the forked child (dlopen after fork can deadlock).
@@ -232,34 +231,23 @@ def require_raw_tables(entity: str, year: int) -> None:
         )
 
 
-def run_transform(
-    entity: str,
-    year: int | None = None,
-    months: MonthRange | None = None,
-    *,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    select: str | None = None,
-    **_options,
-) -> PipelineRun:
+def _default_year(call: StageCall) -> StageCall:
+    return call if call.year is not None else call.but(year=default_year(call.entity))
+
+
+@recorded("transform", options=("select",), prepare=_default_year)
+def run_transform(call: StageCall, ctx: StageContext) -> None:
     """Build every dbt model and test (dbt sees all entities); the run is recorded for
     `entity`/`year`. Raises PipelineError naming the failing node(s)."""
-    if year is None:
-        year = default_year(entity)
-    with stage_run("transform", entity, year, months, parent=parent, queued=queued,
-                   on_wait=on_wait) as ctx:  # fmt: skip
-        require_raw_tables(entity, year)
-        result = run_dbt_build(select)
-        counts, total = count_built_rows(result) if result.returncode == 0 else ({}, None)
-        log_result(ctx, result, counts)
-        if result.returncode != 0:
-            raise PipelineError(failure_message(result))
-        ctx.row_count = total
-        if out:
-            out(_summary(result))
-    return ctx.run
+    require_raw_tables(call.entity, call.year)
+    with released():  # dbt is another process: it needs the file to itself
+        result = run_dbt_build(call.option("select"))
+    counts, total = count_built_rows(result) if result.returncode == 0 else ({}, None)
+    log_result(ctx, result, counts)
+    if result.returncode != 0:
+        raise PipelineError(failure_message(result))
+    ctx.row_count = total
+    call.say(_summary(result))
 
 
 def _summary(result: DbtResult) -> str:

@@ -7,18 +7,17 @@ Any error fails the run; warnings alone do not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import duckdb
 from django.db import transaction
 from django.db.models import Q
 
 from ..models import PipelineRun, ValidationIssue
-from .cli import MonthRange
+from .calls import StageCall, recorded, tell
 from .errors import PipelineError
 from .load import ensure_load_tables
+from .period import MonthRange
 from .rules import ISSUES_SQL
-from .runs import get_entity, stage_run
+from .runs import StageContext, get_entity
 from .text import printable
 from .warehouse import connect
 
@@ -26,38 +25,22 @@ SHOWN_ISSUES = 20
 ISSUE_COLUMNS = ("month", "sheet", "cell", "rule", "severity", "message", "value")
 
 
-def run_validate(
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    out: Callable[[str], None] | None = None,
-    **_options,
-) -> PipelineRun:
-    emit = out or (lambda _line: None)
-    with stage_run(
-        "validate", entity, year, months, parent=parent, queued=queued, on_wait=on_wait
-    ) as ctx:
-        with connect() as con:
-            month_list = loaded_months(con, entity, year, months)
-            issues = validate_months(con, entity, year, month_list, ctx.run.warehouse_id)
-        mirror_issues(entity, year, month_list, issues, ctx.run)
-        ctx.row_count = len(issues)
-        lines = report_lines(entity, year, month_list, issues)
-        for line in lines:
-            ctx.log(line)
-            emit(line)
-        errors = [i for i in issues if i["severity"] == "error"]
-        if errors:
-            first = errors[0]
-            raise PipelineError(
-                f"Validation found {len(errors)} error(s) in {entity} {year}; first: "
-                f"{first['cell']} {first['rule']}: {first['message']}"
-            )
-    return ctx.run
+@recorded("validate")
+def run_validate(call: StageCall, ctx: StageContext) -> None:
+    entity, year = call.entity, call.year
+    with connect() as con:
+        month_list = loaded_months(con, entity, year, call.months)
+        issues = validate_months(con, entity, year, month_list, ctx.run.warehouse_id)
+    mirror_issues(entity, year, month_list, issues, ctx.run)
+    ctx.row_count = len(issues)
+    tell(call, ctx, *report_lines(entity, year, month_list, issues))
+    errors = [i for i in issues if i["severity"] == "error"]
+    if errors:
+        first = errors[0]
+        raise PipelineError(
+            f"Validation found {len(errors)} error(s) in {entity} {year}; first: "
+            f"{first['cell']} {first['rule']}: {first['message']}"
+        )
 
 
 def loaded_months(

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from pipeline_ops.pipeline.cli import MonthRange, PipelineCommand, add_pipeline_arguments
-from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.report import PeriodError, resolve_period, run_report
+from pipeline_ops.pipeline.cli import StageCommand
+from pipeline_ops.pipeline.period import PeriodError, resolve_period
 
 
-class ReportCommand(PipelineCommand):
-    """Shared by report/format/present: same flags; a period the flags cannot describe exits 2."""
+class ReportCommand(StageCommand):
+    """report, format and present: a period the flags cannot describe exits 2, like any
+    other bad flag (the CLI always names the month of a monthly report)."""
 
     flags: tuple[str, ...] = ("entity", "year", "month", "type", "force")
 
@@ -14,27 +14,18 @@ class ReportCommand(PipelineCommand):
         self.parser = super().create_parser(prog_name, subcommand, **kwargs)
         return self.parser
 
-    def add_arguments(self, parser) -> None:
-        add_pipeline_arguments(parser, *self.flags, required=("entity", "year"))
+    def options(self, flags: dict) -> dict:
+        options = {"report_type": flags["type"]}
+        if "force" in self.flags:
+            options.update(force=flags["force"], warn=self.stderr.write)
+        return options
 
-    def handle(self, *, entity: str, year: int, month: MonthRange | None, type: str, **options):
+    def handle(self, *, entity, year, month=None, **flags) -> None:
         try:
-            resolve_period(entity, year, month, type)  # the CLI always names the month
-            self.run_stage(entity, year, month, report_type=type, **options)
+            resolve_period(entity, year, month, flags["type"])
         except PeriodError as exc:
-            self.parser.error(str(exc))  # one line, exit 2, like any other bad flag
-        except PipelineError as exc:
-            self.fail(str(exc))
-
-    def common(self) -> dict:
-        return {
-            "on_wait": lambda m: self.stderr.write(m),
-            "out": lambda m: self.stdout.write(m),
-        }
-
-    def run_stage(self, entity, year, month, *, report_type, force=False, **_) -> None:
-        run_report(entity, year, month, report_type=report_type, force=force,
-                   warn=lambda m: self.stderr.write(m), **self.common())  # fmt: skip
+            self.parser.error(str(exc))
+        super().handle(entity=entity, year=year, month=month, **flags)
 
 
 class Command(ReportCommand):
@@ -42,3 +33,4 @@ class Command(ReportCommand):
         "Build a report (format → present): JSON, HTML and XLSX in <data>/reports/<ENTITY>/. "
         "Monthly by default (--month 2); --type quarterly --month 1-3; --type yearly."
     )
+    stage = "report"

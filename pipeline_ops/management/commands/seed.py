@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from pipeline_ops.pipeline.cli import PipelineCommand, add_pipeline_arguments, parse_positive_int
+from pipeline_ops.pipeline.cli import (
+    PipelineCommand,
+    add_pipeline_arguments,
+    parse_positive_int,
+    parse_years,
+)
 from pipeline_ops.pipeline.seed import seed_entity
 
 
@@ -21,13 +26,13 @@ class Command(PipelineCommand):
         )
         parser.add_argument(
             "--years",
-            default="2025,2026",
+            type=parse_years,
+            default=[2025, 2026],
             help="comma-separated demo years (default 2025,2026)",
         )
 
-    def handle(self, *, entity: str, demo: bool, rows_per_month: int, years: str, **_) -> None:
-        year_list = [int(y) for y in years.split(",") if y.strip()]
-        result = seed_entity(entity, demo=demo, rows_per_month=rows_per_month, years=year_list)
+    def handle(self, *, entity: str, demo: bool, rows_per_month: int, years: list, **_) -> None:
+        result = seed_entity(entity, demo=demo, rows_per_month=rows_per_month, years=years)
         self.stdout.write(f"Entity {entity} {'registered' if result.created else 'exists'}.")
         for path in result.workbooks:
             self.stdout.write(f"Wrote {path}")

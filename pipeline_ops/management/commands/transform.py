@@ -1,29 +1,24 @@
 from __future__ import annotations
 
-from pipeline_ops.pipeline.cli import MonthRange, PipelineCommand, add_pipeline_arguments
-from pipeline_ops.pipeline.transform import run_transform
+from pipeline_ops.pipeline.cli import StageCommand
 
 
-class Command(PipelineCommand):
+class Command(StageCommand):
     help = (
         "Run `dbt build` (models and tests of analytics/) on the warehouse under the pipeline "
         "lock. dbt builds every entity's data; --entity/--year only label the run record "
         "(--year defaults to the newest year loaded for the entity). --select takes dbt "
         "selectors only (e.g. +fct_orders tag:daily)."
     )
+    stage = "transform"
+    flags = ("entity", "year", "month", "select")
+    required = ("entity",)
 
-    def add_arguments(self, parser) -> None:
-        add_pipeline_arguments(parser, "entity", "year", "month", "select", required=("entity",))
+    def options(self, flags: dict) -> dict:
+        return {"select": flags["select"]}
 
-    def handle(
-        self,
-        *,
-        entity: str,
-        year: int | None,
-        month: MonthRange | None,
-        select: str | None,
-        **_,
-    ) -> None:
-        run = self.call_stage(run_transform, entity, year, month, select=select)
+    def done(self, run) -> None:
         rows = "-" if run.row_count is None else f"{run.row_count:,}"
-        self.stdout.write(f"transform {entity} {run.year}: success (run {run.pk}, {rows} rows)")
+        self.stdout.write(
+            f"transform {run.entity.code} {run.year}: success (run {run.pk}, {rows} rows)"
+        )

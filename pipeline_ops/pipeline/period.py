@@ -1,0 +1,103 @@
+"""Months, report periods and the period before: plain values, free of Django and argparse.
+
+A command, an admin form and a schedule all describe work as (entity, year, months): the
+rules for what a month range is and which report period it names live here only, resolved
+once per call and passed down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PipelineError
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+REPORT_TYPES = ("monthly", "quarterly", "yearly")
+QUARTERS = {(1, 3): "Q1", (4, 6): "Q2", (7, 9): "Q3", (10, 12): "Q4"}
+YearMonth = tuple[int, int]
+
+
+class PeriodError(PipelineError, ValueError):
+    """Words that do not describe a period (commands exit 2, forms show a field error)."""
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    start: int
+    end: int
+
+    @property
+    def months(self) -> list[int]:
+        return list(range(self.start, self.end + 1))
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+    @classmethod
+    def parse(cls, value: str) -> MonthRange:
+        """`2` or `1-3`; PeriodError says what is wrong with anything else."""
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{1,2})(?:\s*-\s*(\d{1,2}))?", text)
+        if not match:
+            raise PeriodError(f"'{value}' is not a month (use 2 or a range like 1-3)")
+        start, end = int(match.group(1)), int(match.group(2) or match.group(1))
+        for month in (start, end):
+            if not 1 <= month <= 12:
+                raise PeriodError(f"month {month} is outside 1-12 in '{value}'")
+        if start > end:
+            raise PeriodError(f"range '{value}' is reversed (start must be <= end)")
+        return cls(start, end)
+
+    @classmethod
+    def of(cls, month: int | None, month_end: int | None = None) -> MonthRange | None:
+        """From a run record's month columns (None: the whole year)."""
+        return cls(month, month_end or month) if month else None
+
+
+@dataclass(frozen=True)
+class Period:
+    entity: str
+    year: int
+    type: str  # monthly, quarterly, yearly or range
+    label: str
+    stem: str
+    months: MonthRange | None  # None for yearly: the loaded months decide
+
+    def path(self, suffix: str) -> Path:
+        from .paths import reports_dir  # settings are read on use, not on import
+
+        return reports_dir(self.entity) / f"{self.stem}{suffix}"
+
+
+def resolve_period(entity: str, year: int, months: MonthRange | None, report_type: str) -> Period:
+    """Monthly = one month, a calendar quarter is Q1…Q4, any other range is `range` (file
+    `E-Y-MAA-MBB`), yearly = the loaded months."""
+    base = f"{entity}-{year}"
+    if report_type == "yearly":
+        if months is not None:
+            raise PeriodError("--type yearly covers the whole year; leave out --month")
+        return Period(entity, year, "yearly", str(year), base, None)
+    if report_type not in ("monthly", "quarterly"):
+        raise PeriodError(f"unknown report type '{report_type}'")
+    if months is None:
+        raise PeriodError(f"--type {report_type} needs --month (e.g. --month 2 or --month 1-3)")
+    if months.start == months.end:
+        if report_type == "quarterly":
+            raise PeriodError("--type quarterly needs a month range such as --month 1-3")
+        label = f"{year}-{months.start:02d}"
+        return Period(entity, year, "monthly", label, f"{base}-{months.start:02d}", months)
+    quarter = QUARTERS.get((months.start, months.end))
+    if quarter:
+        return Period(entity, year, "quarterly", quarter, f"{base}-{quarter}", months)
+    stem = f"{base}-M{months.start:02d}-M{months.end:02d}"
+    return Period(entity, year, "range", "range", stem, months)
+
+
+def previous_period(year: int, months: list[int], kind: str) -> list[YearMonth]:
+    """The period of the same length just before; a yearly report compares with last year."""
+    if kind == "yearly":
+        return [(year - 1, m) for m in months]
+    index = year * 12 + months[0] - 1  # months since year 0, zero-based
+    return [(i // 12, i % 12 + 1) for i in range(index - len(months), index)]
