@@ -1,4 +1,4 @@
-"""Settings, all from the environment, with embedded defaults (DESIGN §3)."""
+"""Settings, all from the environment, with embedded defaults (docs/configuration.md)."""
 
 from __future__ import annotations
 

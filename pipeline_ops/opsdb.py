@@ -1,4 +1,4 @@
-"""The LibSQL operational database (DESIGN §6). The only module that imports libsql_client.
+"""The LibSQL operational database (docs/publish.md). The only module that imports libsql_client.
 
 `connect()` yields a sync client and always closes it: libsql-client's sync client runs a
 background thread, and an unclosed one keeps the process alive at exit. The schema is

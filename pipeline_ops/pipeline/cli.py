@@ -1,4 +1,4 @@
-"""Flag parsing shared by every management command (seed plan T-001).
+"""Flag parsing shared by every management command.
 
 Every parser raises `argparse.ArgumentTypeError`, so argparse names the flag, and
 `PipelineCommand` turns any bad flag into one line on stderr with exit code 2.

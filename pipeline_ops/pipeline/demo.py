@@ -1,4 +1,4 @@
-"""Deterministic demo workbooks for `manage.py seed --demo` (DESIGN §4, docs/demo-data.md).
+"""Deterministic demo workbooks for `manage.py seed --demo` (docs/demo-data.md).
 
 The workbook looks typed by people (titles above headers, text money and dates, mixed case,
 stray spaces, blank rows, a TOTAL row, an extra column, a hidden helper sheet) yet breaks no

@@ -146,7 +146,7 @@ INDONESIAN_MONTHS = _words(
     "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
 )
 
-# Accepted sheet-name forms per month (DESIGN §4), from which each year picks one.
+# Accepted sheet-name forms per month (docs/workbooks.md), from which each year picks one.
 MONTH_SHEET_FORMS: dict[int, list[str]] = {
     1: ["JAN", "Januari", "January", "01"],
     2: ["FEB", "Februari", "February", "02"],

@@ -1,4 +1,4 @@
-"""Ops DB dimension resolution: find-or-create, cached for one publish (DESIGN §6).
+"""Ops DB dimension resolution: find-or-create, cached for one publish (docs/publish.md).
 
 `Dimensions.load()` reads every existing key of an entity in one query per table. Rows that
 are missing get ids chosen up front (max(id) + n), so the caller can put their INSERTs in the

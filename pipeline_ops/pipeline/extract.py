@@ -1,4 +1,4 @@
-"""`extract`: source workbook → typed Parquet files under extracts/<E>/<Y>/ (DESIGN §4).
+"""`extract`: source workbook → typed Parquet files under extracts/<E>/<Y>/ (docs/workbooks.md).
 
 Files written (all-or-nothing: built in a temp folder, then moved into place):
 `orders-MM.parquet` per month sheet, `programs|organizations|targets.parquet` from

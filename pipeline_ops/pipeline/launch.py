@@ -1,6 +1,6 @@
 """Queueing work for the django-q2 worker, and running it there.
 
-The admin actions, the schedules and `manage.py enqueue` call `enqueue()`; the worker's
+The admin actions call `enqueue()` and the schedules `create_queued_run()`; the worker's
 task calls `execute()`. Both sides guard against running the same work twice: `enqueue`
 refuses while an equal run is queued or running, and `execute` claims the queued row with a
 conditional update (see runs.record_pipeline_start).

@@ -1,4 +1,4 @@
-"""The pipeline lock: one process at a time may open the DuckDB warehouse (DESIGN §8).
+"""The pipeline lock: one process at a time may open the DuckDB warehouse (docs/admin.md).
 
 An `fcntl.flock` on `<PIPELINE_DATA_DIR>/pipeline.lock`. The kernel drops it when the
 holder dies (even on kill -9), so a dead process never leaves a stale lock behind; the

@@ -1,4 +1,4 @@
-"""Where every embedded store lives; all of it under PIPELINE_DATA_DIR (DESIGN §3)."""
+"""Where every embedded store lives; all of it under PIPELINE_DATA_DIR (docs/configuration.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`publish`: mart_orders of one entity/year/months → LibSQL ops DB, atomically (DESIGN §6).
+"""`publish`: mart_orders of one entity/year/months → LibSQL ops DB, atomically (docs/publish.md).
 
 Everything the publish writes (new dimension rows, the scoped DELETEs, the new orders and
 payments) goes into ONE `batch()`, which libsql-client executes as one transaction: a

@@ -1,4 +1,4 @@
-"""`format` and `report` (DESIGN §7): report JSON from the warehouse marts, then HTML + XLSX.
+"""`format` and `report` (docs/reports.md): report JSON from the warehouse marts, then HTML + XLSX.
 
 `run_format` writes `<reports_dir>/<stem>.json`; `run_report` runs format → present and
 records a Django `Report` row. Period rules: monthly = one month, a calendar quarter is
@@ -23,7 +23,7 @@ from .warehouse import connect
 
 
 def build_report(con, period: Period, warnings: list[str]) -> dict:
-    """Every number of the report, as the DESIGN §7 dict."""
+    """Every number of the report, as the report JSON contract (docs/reports.md)."""
     year = period.year
     loaded = data.loaded_months(con, period.entity, {year - 1, year})
     months = _period_months(period, loaded, warnings)

@@ -1,4 +1,4 @@
-"""The numbers of a report (DESIGN §7), read from the warehouse marts.
+"""The numbers of a report (docs/reports.md), read from the warehouse marts.
 
 A period is a list of (year, month) pairs so the "previous" period can cross a year
 boundary (Q1's previous is the prior year's October–December).

@@ -1,4 +1,4 @@
-"""The two staff roles (DESIGN §8 / issue 7): operators launch, viewers look and download.
+"""The two staff roles (docs/admin.md): operators launch, viewers look and download.
 
 Least privilege: of django-q2's models operators get only view and change of Schedule, and
 the Schedule admin (pipeline_ops.schedule_admin) limits that change to pausing and re-timing

@@ -1,4 +1,4 @@
-"""The validation rules (DESIGN §4) as one SQL query over the raw tables.
+"""The validation rules (docs/workbooks.md) as one SQL query over the raw tables.
 
 Each rule is a row filter plus a message over one source CTE; `ISSUES_SQL` unions them and
 joins `_raw_columns` to turn (sheet, field, source_row) into an Excel cell like `FEB!H12`.

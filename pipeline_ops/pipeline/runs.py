@@ -1,4 +1,4 @@
-"""Run records (seed plan T-004): DuckDB `_pipeline_runs`, mirrored into Django `PipelineRun`.
+"""Run records: DuckDB `_pipeline_runs`, mirrored into Django `PipelineRun`.
 
 `stage_run()` wraps one stage: takes the pipeline lock, records the start, and records
 success or failure (with the reason) however the stage ends.

@@ -1,4 +1,4 @@
-"""Nightly and monthly django-q2 Schedules (DESIGN §8), created idempotently.
+"""Nightly and monthly django-q2 Schedules (docs/admin.md), created idempotently.
 
 A Schedule names a Python callable by dotted path and the worker imports and calls it with
 the stored args: whoever may write `func`, `hook`, `args` or `kwargs` runs code as the

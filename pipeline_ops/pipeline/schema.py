@@ -1,4 +1,4 @@
-"""Warehouse raw tables (DESIGN §5). The contract between extract/load and dbt.
+"""Warehouse raw tables (docs/warehouse.md). The contract between extract/load and dbt.
 
 Typed columns are NULL where the cell could not be typed; the `*_raw` text keeps what the
 person typed so validation can quote it. `source_row` is the Excel row number (1-based).

@@ -1,4 +1,4 @@
-"""Is the warehouse behind its workbook? (seed plan T-009)
+"""Is the warehouse behind its workbook?
 
 Checked before `format`: a report built from stale marts says so, in its `warnings` and on
 stderr. These are warnings only — a director may still want yesterday's numbers — and

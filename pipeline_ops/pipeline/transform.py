@@ -1,4 +1,4 @@
-"""`transform` (seed plan T-005): `dbt build` of analytics/ in a subprocess.
+"""`transform`: `dbt build` of analytics/ in a subprocess.
 
 dbt opens the DuckDB file itself, so this process holds the pipeline lock for the whole
 build while keeping no connection of its own open (DuckDB allows one writer process).

@@ -1,4 +1,4 @@
-"""Typing workbook text in DuckDB SQL, vectorised (DESIGN §4 "Values").
+"""Typing workbook text in DuckDB SQL, vectorised (docs/workbooks.md).
 
 Each located table is registered as an Arrow table of strings (`c0`, `c1`, … plus
 `source_row`) and typed by one SELECT. Fully blank rows and TOTAL/JUMLAH rows are dropped

@@ -1,4 +1,4 @@
-"""`validate`: the DESIGN §4 rules as SQL over the raw tables; every issue names its cell.
+"""`validate`: the workbook rules (docs/workbooks.md) as SQL; every issue names its cell.
 
 Issues go to `_validation_issues` (replaced per entity/year/month; REFERENSI issues have no
 month and are replaced on every run) and are mirrored to Django `ValidationIssue`.

@@ -1,4 +1,4 @@
-"""Reading a source workbook (DESIGN §4): open it, name its sheets, find its tables.
+"""Reading a source workbook (docs/workbooks.md): open it, name its sheets, find its tables.
 
 Sheets are read by fastexcel (calamine) as all-string Arrow columns; typing happens later in
 DuckDB SQL (see typing.py). Only header detection looks at cells from Python, and only at
