@@ -105,7 +105,7 @@ class ActiveFilter(admin.SimpleListFilter):
         return (("active", "Queued or running"), ("done", "Finished"))
 
     def queryset(self, request, queryset):
-        active = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
+        active = PipelineRun.ACTIVE
         if self.value() == "active":
             return queryset.filter(status__in=active)
         if self.value() == "done":

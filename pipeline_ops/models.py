@@ -61,6 +61,8 @@ class PipelineRun(models.Model):
         SUCCESS = "success"
         FAILED = "failed"
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING)  # work that is not finished yet
+
     warehouse_id = models.BigIntegerField(null=True, blank=True, unique=True)
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runs")
     year = models.IntegerField()
@@ -99,7 +101,7 @@ class PipelineRun(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in self.ACTIVE
 
     @property
     def duration(self):

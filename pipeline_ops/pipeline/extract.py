@@ -9,7 +9,6 @@ are gone; `--month` rewrites only the months asked for (plus REFERENSI).
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from .errors import PipelineError
 from .paths import extracts_dir, source_workbook
 from .period import MonthRange
 from .runs import StageContext, get_entity
+from .sources import file_sha256
 from .typing import install_macros, source_table, typed_select
 from .workbook import (
     REFERENCE_SPECS,
@@ -52,14 +52,6 @@ class ExtractResult:
     @property
     def row_count(self) -> int:
         return sum(self.orders.values())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def month_file(month: int) -> str:

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 from ..models import Entity, PipelineRun
 from . import registry
+from .period import MONTH_ABBREVIATIONS
+from .runs import transform_is_behind
 
 LEVELS = tuple((stage.name, stage.level) for stage in registry.levels())
 LEVEL_OF = {stage: i for i, (stage, _) in enumerate(LEVELS)}
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = MONTH_ABBREVIATIONS
 
 
 @dataclass
@@ -45,7 +47,7 @@ def _mark_stale(cell: Cell) -> None:
     loaded, built = cell.latest.get("load"), cell.latest.get("transform")
     reported = cell.latest.get("report")
     cell.stale = bool(
-        (loaded and (not built or built < loaded)) or (reported and built and reported < built)
+        transform_is_behind(loaded, built) or (reported and built and reported < built)
     )
 
 

@@ -25,7 +25,7 @@ from .runs import AlreadyClaimed, StageContext
 
 log = logging.getLogger(__name__)
 
-ACTIVE = (PipelineRun.Status.QUEUED, PipelineRun.Status.RUNNING)
+ACTIVE = PipelineRun.ACTIVE
 
 
 class AlreadyActive(PipelineError):

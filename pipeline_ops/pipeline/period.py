@@ -15,6 +15,21 @@ from .errors import PipelineError
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 REPORT_TYPES = ("monthly", "quarterly", "yearly")
+# How reports and the admin name months (workbooks name them in Indonesian: workbook.py).
+MONTH_ABBREVIATIONS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 QUARTERS = {(1, 3): "Q1", (4, 6): "Q2", (7, 9): "Q3", (10, 12): "Q4"}
 YearMonth = tuple[int, int]
 

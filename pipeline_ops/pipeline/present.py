@@ -15,11 +15,11 @@ from django.template.loader import render_to_string
 from .atomic import write_all_atomically
 from .calls import StageCall, recorded, with_period
 from .errors import PipelineError
+from .period import MONTH_ABBREVIATIONS
 from .present_xlsx import write_xlsx
 from .report_data import pct
 from .runs import StageContext
 
-MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 CHART_W, CHART_H, BAR_GAP, MAX_BAR = 640, 150, 6, 48
 
 
@@ -63,11 +63,12 @@ def _svg(value: float, digits: int) -> str:
 def period_title(report: dict) -> str:
     months = report["months"]
     year = report["year"]
+    first, last = MONTH_ABBREVIATIONS[months[0] - 1], MONTH_ABBREVIATIONS[months[-1] - 1]
     if report["type"] == "monthly":
-        return f"{MONTH_NAMES[months[0] - 1]} {year}"
+        return f"{first} {year}"
     if report["type"] == "yearly":
-        return f"Year {year} ({MONTH_NAMES[months[0] - 1]}–{MONTH_NAMES[months[-1] - 1]})"
-    span = f"{MONTH_NAMES[months[0] - 1]}–{MONTH_NAMES[months[-1] - 1]} {year}"
+        return f"Year {year} ({first}–{last})"
+    span = f"{first}–{last} {year}"
     return f"{report['label']} {year} ({span})" if report["type"] == "quarterly" else span
 
 
@@ -88,9 +89,9 @@ def month_chart(by_month: list[dict]) -> dict:
                 "y": _svg(CHART_H - height, 1),
                 "height": _svg(height, 1),
                 "target_y": _svg(CHART_H - CHART_H * m["target"] / top, 1),
-                "label": MONTH_NAMES[m["month"] - 1],
+                "label": MONTH_ABBREVIATIONS[m["month"] - 1],
                 "label_x": i * slot + slot / 2,
-                "title": f"{MONTH_NAMES[m['month'] - 1]}: {rupiah(m['actual'])}"
+                "title": f"{MONTH_ABBREVIATIONS[m['month'] - 1]}: {rupiah(m['actual'])}"
                 f" of {rupiah(m['target'])}",
             }
         )
@@ -153,7 +154,7 @@ def _month_rows(by_month: list[dict]) -> list[dict]:
     return [
         dict(
             m,
-            name=MONTH_NAMES[m["month"] - 1],
+            name=MONTH_ABBREVIATIONS[m["month"] - 1],
             actual_text=rupiah(m["actual"]),
             target_text=rupiah(m["target"]),
             achievement_text=percent(pct(m["actual"], m["target"])),

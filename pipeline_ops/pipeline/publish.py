@@ -92,7 +92,9 @@ def refusal_reasons(
             reasons.append(f"Month {month}: its latest validate (run {validate['id']}) failed.")
         if load is None:
             reasons.append(f"Month {month}: nothing has been loaded for {entity} {year}.")
-        elif transform is None or transform["completed_at"] < load["completed_at"]:
+        elif runs.transform_is_behind(
+            load["completed_at"], transform and transform["completed_at"]
+        ):
             reasons.append(f"Month {month}: the transform is older than its latest load.")
     return reasons
 

@@ -7,6 +7,7 @@ point anywhere on the host. Each gets one line here, before anything reads the f
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -56,3 +57,11 @@ def read_head(path: Path, size: int) -> bytes:
         return os.read(fd, size)
     finally:
         os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -7,14 +7,13 @@ stderr. These are warnings only — a director may still want yesterday's number
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PipelineError
 from .paths import source_workbook
-from .runs import get_last_run
-from .sources import check_source
+from .runs import get_last_run, transform_is_behind
+from .sources import check_source, file_sha256
 from .warehouse import connect
 
 CHUNK = 1 << 20
@@ -24,14 +23,6 @@ CHUNK = 1 << 20
 class Staleness:
     warnings: list[str] = field(default_factory=list)
     current_hash: str | None = None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def staleness_warnings(entity: str, year: int, source_override: str = "") -> Staleness:
@@ -55,7 +46,7 @@ def staleness_warnings(entity: str, year: int, source_override: str = "") -> Sta
             f"No successful transform exists for {entity} {year}: the report tables may be"
             f" missing or out of date; {sync_hint}."
         )
-    elif load and load["completed_at"] > transform["completed_at"]:
+    elif load and transform_is_behind(load["completed_at"], transform["completed_at"]):
         result.warnings.append(
             f"Data was loaded ({load['completed_at']:%Y-%m-%d %H:%M} UTC) after the last"
             f" transform ({transform['completed_at']:%Y-%m-%d %H:%M} UTC): {sync_hint}."

@@ -13,13 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .text import CONTROL_CLASS
-from .workbook import MONTH_NAMES, Located
+from .workbook import MONTH_WORDS, Located
 
 _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
 # trim(s, chars) and regexp_replace cost several times a regexp_matches, and most cells need
 # neither: each cleaner first asks a regex whether the value could change (for `clean` a
 # superset: any non-word first or last character, which covers every Unicode space trim() drops).
-_month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_NAMES.items())
+_month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_WORDS.items())
 
 MACROS = rf"""
 CREATE OR REPLACE MACRO no_controls(s) AS CASE

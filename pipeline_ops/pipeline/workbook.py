@@ -37,7 +37,7 @@ _MONTH_WORDS = [
     ("nov", "november", "nopember"),
     ("des", "desember", "december", "dec"),
 ]
-MONTH_NAMES: dict[str, int] = (
+MONTH_WORDS: dict[str, int] = (
     {word: number for number, words in enumerate(_MONTH_WORDS, 1) for word in words}
     | {f"{n:02d}": n for n in range(1, 13)}
     | {str(n): n for n in range(1, 13)}
@@ -90,7 +90,7 @@ def norm_header(value: object) -> str:
 
 
 def month_of_sheet(name: str) -> int | None:
-    return MONTH_NAMES.get(norm_header(name))
+    return MONTH_WORDS.get(norm_header(name))
 
 
 def column_letter(index: int) -> str:
