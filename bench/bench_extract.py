@@ -49,9 +49,9 @@ def _timed(stage: str, fn) -> dict:
 
 
 def bench(workdir: Path) -> list[dict]:
-    from pipeline_ops.pipeline.extract import run_extract
-    from pipeline_ops.pipeline.load import run_load
-    from pipeline_ops.pipeline.validate import run_validate
+    from pipeline_ops.pipeline.stages.extract import run_extract
+    from pipeline_ops.pipeline.stages.load import run_load
+    from pipeline_ops.pipeline.stages.validate import run_validate
 
     path = common.big_workbook()
     extract = _timed("extract (fastexcel+duckdb)", run_extract)

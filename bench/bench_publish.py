@@ -18,7 +18,7 @@ from bench import common
 from pipeline_ops import opsdb
 from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.publish import OPS_ORDER_COLUMNS, OPS_PAYMENT_COLUMNS, run_publish
+from pipeline_ops.pipeline.stages.publish import OPS_ORDER_COLUMNS, OPS_PAYMENT_COLUMNS, run_publish
 
 ENTITY, YEAR = common.BIG_ENTITY, common.BIG_YEAR
 SAMPLE = 5_000

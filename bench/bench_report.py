@@ -29,7 +29,7 @@ def _prepare() -> None:
 def _time(months: MonthRange | None, kind: str) -> tuple[float, int]:
     import json
 
-    from pipeline_ops.pipeline.report import resolve_period, run_report
+    from pipeline_ops.pipeline.stages.report import resolve_period, run_report
 
     started = time.perf_counter()
     run_report(ENTITY, YEAR, months, report_type=kind)

@@ -35,8 +35,8 @@ def _sync() -> tuple[float, list[dict]]:
 
 
 def _bare_dbt_build() -> float:
-    from pipeline_ops.pipeline.locking import pipeline_lock
-    from pipeline_ops.pipeline.transform import dbt_command, dbt_env, project_dir
+    from pipeline_ops.pipeline.runs.locking import pipeline_lock
+    from pipeline_ops.pipeline.stages.transform import dbt_command, dbt_env, project_dir
 
     with pipeline_lock({"stage": "bench dbt build"}):
         started = time.perf_counter()
@@ -48,7 +48,7 @@ def _bare_dbt_build() -> float:
 
 def _transform() -> tuple[float, int | None, float]:
     """Wall seconds, mart rows, and the seconds spent outside the dbt subprocess."""
-    from pipeline_ops.pipeline.transform import run_transform
+    from pipeline_ops.pipeline.stages.transform import run_transform
 
     started = time.perf_counter()
     run = run_transform(ENTITY, YEAR)

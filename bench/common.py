@@ -44,7 +44,7 @@ def once(key: str, make):
 
 
 def demo_seeded() -> None:
-    from pipeline_ops.pipeline.seed import seed_entity
+    from pipeline_ops.pipeline.demo.seed import seed_entity
 
     once("demo-seed", lambda: seed_entity(DEMO_ENTITY, demo=True, years=list(DEMO_YEARS)))
 
@@ -53,7 +53,7 @@ def demo_synced(year: int) -> tuple[float, object]:
     """Sync a demo year once; (wall seconds, parent run) of that one sync."""
 
     def sync() -> tuple[float, object]:
-        from pipeline_ops.pipeline.sync import run_sync
+        from pipeline_ops.pipeline.stages.sync import run_sync
 
         demo_seeded()
         started = time.perf_counter()
@@ -67,7 +67,7 @@ def big_workbook() -> Path:
     """The 120k-order workbook and the entity's ops DB reference rows (`seed --demo`)."""
 
     def seed() -> Path:
-        from pipeline_ops.pipeline.seed import seed_entity
+        from pipeline_ops.pipeline.demo.seed import seed_entity
 
         result = seed_entity(
             BIG_ENTITY, demo=True, rows_per_month=BIG_ROWS_PER_MONTH, years=[BIG_YEAR]

@@ -6,12 +6,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from pipeline_ops.pipeline.runs.launch import Work, enqueue
+
 from . import schedule_admin  # noqa: F401  (replaces django-q2's Schedule admin)
 from .forms import LaunchForm
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
 from .pipeline import registry
 from .pipeline.errors import PipelineError
-from .pipeline.launch import Work, enqueue
 from .pipeline.period import MonthRange
 from .views import download_file, download_report, run_progress
 

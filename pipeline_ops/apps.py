@@ -18,6 +18,6 @@ class PipelineOpsConfig(AppConfig):
     def ready(self) -> None:
         # Groups need the permissions, which exist only after migrate: create them there.
         post_migrate.connect(_create_roles, sender=self)
-        from .pipeline.launch import connect_worker_signal
+        from pipeline_ops.pipeline.runs.launch import connect_worker_signal
 
         connect_worker_signal()

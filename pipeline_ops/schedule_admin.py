@@ -4,7 +4,7 @@ A Schedule names a callable (`func`, `hook`) and its arguments, and the worker i
 runs it: in django-q2's stock admin anyone holding `change_schedule` runs code as the worker.
 Here operators may only pause, resume and re-time the product's own schedules; superusers
 may add and delete, and even they only save callables and arguments from the allow-list in
-pipeline_ops.pipeline.schedules.
+pipeline_ops.pipeline.runs.schedules.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_q.models import Failure, Schedule, Success
 
-from .pipeline.schedules import TASK_FUNCTIONS, validate_schedule
+from pipeline_ops.pipeline.runs.schedules import TASK_FUNCTIONS, validate_schedule
 
 # Fields that name code, its arguments or where it runs: superusers only.
 CODE_FIELDS = ("name", "func", "hook", "args", "kwargs", "cluster", "intended_date_kwarg")

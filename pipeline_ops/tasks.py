@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .pipeline import launch
+from .pipeline.runs import launch
 
 
 def execute_run(run_pk: int) -> str:
@@ -11,6 +11,6 @@ def execute_run(run_pk: int) -> str:
 
 def scheduled(stage: str, entity: str, year: int | None = None, month: int | None = None) -> str:
     """Entry point of django-q2 Schedules (see `manage.py setup_schedules`)."""
-    from .pipeline.schedules import launch_scheduled
+    from pipeline_ops.pipeline.runs.schedules import launch_scheduled
 
     return launch_scheduled(stage, entity, year, month)

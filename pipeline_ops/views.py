@@ -11,9 +11,10 @@ from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils._os import safe_join
 
+from pipeline_ops.pipeline.runs.progress import progress_payload
+
 from .models import PipelineRun, Report
 from .pipeline.paths import data_dir
-from .pipeline.progress import progress_payload
 
 KINDS = {"json": "json_path", "html": "html_path", "xlsx": "xlsx_path", "preview": "html_path"}
 

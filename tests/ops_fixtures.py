@@ -17,9 +17,9 @@ import pyarrow as pa
 import pytest
 
 from pipeline_ops import opsdb
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.runs import ensure_runs_table
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.records import ensure_runs_table
+from pipeline_ops.pipeline.runs.warehouse import connect
 
 MART_ORDERS_DDL = """
 CREATE OR REPLACE TABLE mart_orders (

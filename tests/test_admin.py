@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipeline_ops.models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.launch import AlreadyActive, Work, create_queued_run, execute
-from pipeline_ops.pipeline.notify import OPERATORS_GROUP, VIEWERS_GROUP
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.launch import AlreadyActive, Work, create_queued_run, execute
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
 
 pytestmark = pytest.mark.django_db
 

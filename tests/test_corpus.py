@@ -14,12 +14,12 @@ import pytest
 
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.extract import run_extract
-from pipeline_ops.pipeline.load import run_load
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.sync import run_sync
-from pipeline_ops.pipeline.validate import run_validate
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.extract import run_extract
+from pipeline_ops.pipeline.stages.load import run_load
+from pipeline_ops.pipeline.stages.sync import run_sync
+from pipeline_ops.pipeline.stages.validate import run_validate
 from tests.corpus import BY_NAME, CASES, Case, Issues, Ok, Rejected
 from tests.warehouse_fixtures import manage
 from tests.workbooks import standard_workbook
@@ -189,13 +189,10 @@ def test_full_sync_of_unicode_names_builds_marts_with_the_workbook_totals(entity
 
 
 @pytest.fixture
-def migrated(tmp_path: Path) -> Path:
-    """A data dir for real subprocesses: migrated Django DB with entity IONS."""
-    root = tmp_path / "proc"
-    root.mkdir()
-    manage(root, "migrate", "--noinput", "-v", "0")
-    manage(root, "seed", "--entity", "IONS")
-    return root
+def registered(entity, data_dir: Path) -> Path:
+    """This test's data dir, for `manage.py` subprocesses on the test database (IONS comes
+    from `entity`; the tests are transactional so that the subprocess sees it)."""
+    return data_dir
 
 
 @pytest.mark.parametrize(
@@ -206,10 +203,11 @@ def migrated(tmp_path: Path) -> Path:
         ("merged_header_cells", "missing required column 'Tanggal'"),
     ],
 )
-def test_manage_py_sync_of_a_bad_workbook_exits_1_with_one_line(name, says, migrated):
-    BY_NAME[name].build(source(migrated))
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_sync_of_a_bad_workbook_exits_1_with_one_line(name, says, registered):
+    BY_NAME[name].build(source(registered))
 
-    proc = manage(migrated, "sync", "--entity", "IONS", "--year", "2026", check=False)
+    proc = manage(registered, "sync", "--entity", "IONS", "--year", "2026", check=False)
 
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

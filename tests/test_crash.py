@@ -3,7 +3,7 @@
 The stage processes are real `manage.py` subprocesses on the test database. Fast stages
 (extract takes 0.2 s) are caught with a test-side freeze: the subprocess stops itself
 (SIGSTOP) the moment the stage's run row is saved as running, and the test then SIGKILLs
-it; transform (dbt, seconds) is killed for real in the middle of the build.
+it; transform is killed for real once its `dbt build` child process is running.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import pytest
 from django.core.management import call_command
 
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.paths import source_workbook
-from pipeline_ops.pipeline.recovery import identity
-from pipeline_ops.pipeline.runs import ensure_runs_table
-from pipeline_ops.pipeline.sync import run_sync
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.records import ensure_runs_table
+from pipeline_ops.pipeline.runs.recovery import identity
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.sync import run_sync
 from tests.workbooks import standard_workbook
-from tests.worker import ROOT, running_worker, worker_env
+from tests.worker import ROOT, dbt_children, running_worker, worker_env
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -142,9 +142,8 @@ def test_the_next_stage_recovers_a_run_killed_during_validate_without_recover_ru
 
 def test_a_sync_killed_in_the_middle_of_dbt_is_recovered_and_reruns(source, data_dir):
     proc = start(data_dir, SYNC)
-    wait_until(proc, lambda: running("transform"), "transform")
-    time.sleep(1)  # dbt is building now
-    proc.kill()
+    wait_until(proc, lambda: running("transform") and dbt_children(proc.pid), "dbt build")
+    proc.kill()  # dbt is building now
     proc.wait()
 
     cli = subprocess.run(
@@ -205,7 +204,7 @@ def test_a_run_of_another_host_is_left_to_that_host(source, data_dir):
 
 
 def test_recover_runs_fails_queued_runs_only_when_told_and_old_enough(entity, data_dir):
-    from pipeline_ops.pipeline.launch import Work, create_queued_run
+    from pipeline_ops.pipeline.runs.launch import Work, create_queued_run
 
     queued = create_queued_run(Work("sync", "IONS", 2026))
     call_command("recover_runs")

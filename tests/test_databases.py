@@ -18,11 +18,11 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from pipeline_ops.models import Entity, PipelineRun
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.launch import AlreadyActive, Work, create_queued_run
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.runs import AlreadyClaimed, _claim, stage_run
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.launch import AlreadyActive, Work, create_queued_run
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.records import AlreadyClaimed, _claim, stage_run
+from pipeline_ops.pipeline.runs.warehouse import connect
 
 RACERS = 4
 

@@ -15,7 +15,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline_ops.pipeline.demo import DEMO_ORGANIZATIONS, DEMO_PROGRAMS, write_demo_workbook
+from pipeline_ops.pipeline.demo.workbooks import (
+    DEMO_ORGANIZATIONS,
+    DEMO_PROGRAMS,
+    write_demo_workbook,
+)
 
 ORDER_HEADERS = [
     "Tanggal",

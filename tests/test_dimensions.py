@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from pipeline_ops import opsdb
 from pipeline_ops.models import DimensionCache, Entity
+from pipeline_ops.pipeline.demo.seed import seed_entity
 from pipeline_ops.pipeline.dimensions import Dimensions, mirror, name_key
-from pipeline_ops.pipeline.seed import seed_entity
 from tests.ops_fixtures import ops_rows
 from tests.workbooks import ORGANIZATIONS, PROGRAMS
 

@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.extract import file_sha256, run_extract
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.extract import file_sha256, run_extract
 from tests.workbooks import ORDER_HEADERS, build_workbook, order, standard_workbook
 
 pytestmark = pytest.mark.django_db

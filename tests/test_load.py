@@ -9,12 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pipeline_ops.models import Entity, PipelineRun
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.extract import run_extract
-from pipeline_ops.pipeline.load import run_load
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.extract import run_extract
+from pipeline_ops.pipeline.stages.load import run_load
 from tests.workbooks import build_workbook, order, standard_orders, standard_workbook
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pipeline_ops.pipeline.errors import LockTimeout
-from pipeline_ops.pipeline.locking import is_held, pipeline_lock, update_holder
+from pipeline_ops.pipeline.runs.locking import is_held, pipeline_lock, update_holder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCKER = """
 import sys, time, django
 django.setup()
-from pipeline_ops.pipeline.locking import pipeline_lock, update_holder
+from pipeline_ops.pipeline.runs.locking import pipeline_lock, update_holder
 hold = float(sys.argv[1])
 say = lambda m: print(m, file=sys.stderr, flush=True)
 with pipeline_lock({"stage": "load", "entity": "KIDS"}, on_wait=say):

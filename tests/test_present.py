@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.present import percent, render_html, rupiah
-from pipeline_ops.pipeline.report import resolve_period, run_report
+from pipeline_ops.pipeline.period import MonthRange, resolve_period
+from pipeline_ops.pipeline.stages.present import percent, render_html, rupiah
+from pipeline_ops.pipeline.stages.report import run_report
 from tests.test_report import warehouse_data  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db

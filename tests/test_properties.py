@@ -1,5 +1,6 @@
 """Property tests: random valid workbooks from the contract (DESIGN §4), written untidily
-(text money, text dates, odd case and spacing), read back and summed.
+(text money, text dates, odd case and spacing), read back and summed. Every workbook holds
+a cancelled (BATAL) order that kept a deposit, which revenue and collected leave out.
 
 - load: raw_orders holds exactly the values the generator meant (25 examples, no dbt);
 - sync: mart_revenue_monthly equals totals computed here in plain Python (a few examples;
@@ -17,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline_ops.pipeline.extract import run_extract
-from pipeline_ops.pipeline.load import run_load
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.sync import run_sync
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.extract import run_extract
+from pipeline_ops.pipeline.stages.load import run_load
+from pipeline_ops.pipeline.stages.sync import run_sync
 from tests.workbooks import build_workbook, order
 
 pytestmark = pytest.mark.django_db
@@ -80,14 +81,18 @@ def spaced(draw, name: str) -> str:
 
 
 @st.composite
-def one_order(draw, year: int, month: int, number: int, program: dict) -> tuple[dict, dict]:
-    """(what the generator means, what goes into the cells)."""
+def one_order(
+    draw, year: int, month: int, number: int, program: dict, *, deposit: bool = False
+) -> tuple[dict, dict]:
+    """(what the generator means, what goes into the cells). A cancelled (BATAL) order may
+    have kept a deposit; with `deposit` the order is one such, for certain."""
     day = dt.date(year, month, draw(st.integers(1, 28)))
     price = program["price"]
     discount = draw(st.sampled_from([0, 0, price // 10, price // 2]))
     net = price - discount
-    status = draw(st.sampled_from(["LUNAS", "CICIL", "BATAL"]))
-    paid = {"LUNAS": net, "CICIL": draw(st.integers(0, net)), "BATAL": 0}[status]
+    status = "BATAL" if deposit else draw(st.sampled_from(["LUNAS", "CICIL", "BATAL"]))
+    kept = draw(st.integers(1 if deposit else 0, net))
+    paid = {"LUNAS": net, "CICIL": draw(st.integers(0, net)), "BATAL": kept}[status]
     meant = {"date": day, "invoice": f"INV-{month:02d}-{number:03d}", "program": program["code"],
              "unit": program["unit"], "price": price, "discount": discount, "paid": paid,
              "status": status, "student": draw(st.sampled_from(STUDENTS))}  # fmt: skip
@@ -112,6 +117,8 @@ def workbooks(draw) -> tuple[int, list[dict], dict, dict]:
         pairs = [
             draw(one_order(year, month, i, draw(st.sampled_from(progs)))) for i in range(count)
         ]
+        if month == min(months):  # every workbook has a cancelled order that kept a deposit
+            pairs.append(draw(one_order(year, month, count, progs[0], deposit=True)))
         meant += [{**m, "month": month} for m, _c in pairs]
         cells[month] = [c for _m, c in pairs]
     return year, progs, cells, meant

@@ -11,12 +11,12 @@ from django.core.management import CommandError, call_command
 
 from pipeline_ops import opsdb
 from pipeline_ops.models import DimensionCache, PipelineRun
-from pipeline_ops.pipeline import publish
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.publish import run_publish
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages import publish
+from pipeline_ops.pipeline.stages.publish import run_publish
 from tests.ops_fixtures import (
     fake_warehouse,
     make_order,
@@ -273,6 +273,18 @@ def _restore(snapshot: dict[str, bytes], data_dir) -> None:
         (data_dir / name).write_bytes(content)
 
 
+def new_publish_run(proc: subprocess.Popen, known: set[int]) -> PipelineRun | None:
+    """The publish run `proc` records, once it exists (None if `proc` ends first)."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None:
+        run = PipelineRun.objects.filter(stage="publish").exclude(pk__in=known).first()
+        if run is not None:
+            return run
+        assert time.monotonic() < deadline, "no publish run recorded after 60s"
+        time.sleep(0.02)
+    return None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_publish_killed_at_random_moments_leaves_each_month_fully_old_or_fully_new(
     entity, data_dir
@@ -284,22 +296,27 @@ def test_a_publish_killed_at_random_moments_leaves_each_month_fully_old_or_fully
     fake_warehouse(month_orders(1, 3500, paid=7, name="Baru") + month_orders(2, 4200, paid=9))
     cmd = manage_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1-2")
     env = subprocess_env(data_dir)
-    started = time.monotonic()
     subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120)
-    full = time.monotonic() - started
+    whole = PipelineRun.objects.filter(stage="publish").first()  # the newest
+    took = (whole.completed_at - whole.started_at).total_seconds()
     new = {m: month_checksum(2026, m) for m in (1, 2)}
     assert new[1] != old[1] and new[2] != old[2]
     rng = random.Random(20260101)
-    seen = []
+    seen, mid_publish = [], 0
     for _ in range(10):
         _restore(snapshot, data_dir)
+        known = set(PipelineRun.objects.values_list("pk", flat=True))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 1.02) * full)
+        run = new_publish_run(proc, known)
+        time.sleep(rng.uniform(0, 1.1) * took)  # a random moment of the publish, or just after
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+        # Still `running` with its process gone: the kill landed while publish ran.
+        mid_publish += run is not None and PipelineRun.objects.get(pk=run.pk).status == "running"
         state = {m: month_checksum(2026, m) for m in (1, 2)}
         assert state[1] in (old[1], new[1]) and state[2] in (old[2], new[2])
         # One batch: both months change together.
         assert (state[1] == new[1]) == (state[2] == new[2])
         seen.append(state[1] == new[1])
-    print(f"killed runs that had committed: {sum(seen)}/{len(seen)}")
+    assert mid_publish >= 1, "no kill landed while the publish run was running"
+    print(f"kills mid-publish: {mid_publish}/10; killed runs that had committed: {sum(seen)}/10")

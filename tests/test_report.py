@@ -10,7 +10,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -18,15 +18,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pipeline_ops.models import PipelineRun, Report
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.report import (
-    PeriodError,
-    previous_period,
-    resolve_period,
-    run_format,
-    run_report,
-)
+from pipeline_ops.pipeline.period import MonthRange, PeriodError, previous_period, resolve_period
+from pipeline_ops.pipeline.stages.report import run_format, run_report
 from tests.warehouse_fixtures import insert_raw_rows, manage
 
 pytestmark = pytest.mark.django_db
@@ -60,17 +54,28 @@ def _order(year: int, month: int, i: int) -> dict:
     discount = (0, 100_000, 250_000)[i % 3]
     status = "BATAL" if i == 6 else "CICIL" if i in (3, 7) else "LUNAS"
     paid = (price - discount) // (2 if status == "CICIL" else 1)
+    if status == "BATAL":  # cancelled; in odd months the order kept a deposit
+        paid = (price - discount) // 4 if month % 2 else 0
     return {
         "year": year, "month": month, "day": 1 + i * 3, "invoice": f"INV-{year}{month:02d}-{i}",
         "student": STUDENTS[(i * 2 + month) % len(STUDENTS)],
         "org": ORGANIZATIONS[(i * 5 + month * 3) % len(ORGANIZATIONS)], "program": code,
         "unit": "DR" if i == 5 else unit,  # one order a month taken online
-        "price": price, "discount": discount, "paid": 0 if status == "BATAL" else paid,
+        "price": price, "discount": discount, "paid": paid,
         "status": status,
     }  # fmt: skip
 
 
 ORDERS = [_order(y, m, i) for y, m in sorted(LOADED) for i in range(6 + (y + m) % 3)]
+# April 2026's TM target makes the month's achievement exactly 156.25 % before rounding,
+# a half: rounded half-up it is 156.3, half-even would give 156.2.
+HALF = (2026, 4)
+_half_revenue = sum(
+    o["price"] - o["discount"]
+    for o in ORDERS
+    if (o["year"], o["month"]) == HALF and o["status"] != "BATAL"
+)
+TARGETS[(*HALF, "TM")] = _half_revenue * 16 // 25 - TARGETS[(*HALF, "DR")]
 
 
 def _raw_orders(year: int) -> list[dict]:
@@ -90,8 +95,8 @@ def _build_once(factory: pytest.TempPathFactory) -> Path:
     global _BUILT
     if _BUILT is None:
         root = factory.mktemp("report-warehouse")
-        manage(root, "migrate", "--noinput", "-v", "0")
-        manage(root, "seed", "--entity", "IONS")
+        manage(root, "migrate", "--noinput", "-v", "0", private_db=True)
+        manage(root, "seed", "--entity", "IONS", private_db=True)
         programs = [{"program_code": c, "program_name": n, "unit": u, "price": p,
                      "target_students": t} for c, (n, u, p, t) in PROGRAMS.items()]  # fmt: skip
         with duckdb.connect(str(root / "warehouse.duckdb")) as con:
@@ -100,7 +105,7 @@ def _build_once(factory: pytest.TempPathFactory) -> Path:
                            for (y, m, u), amount in TARGETS.items() if y == year]  # fmt: skip
                 insert_raw_rows(con, year=year, orders=_raw_orders(year), programs=programs,
                                 targets=targets)  # fmt: skip
-        manage(root, "transform", "--entity", "IONS", "--year", "2026")
+        manage(root, "transform", "--entity", "IONS", "--year", "2026", private_db=True)
         _BUILT = root / "warehouse.duckdb"
     return _BUILT
 
@@ -268,6 +273,25 @@ def test_a_monthly_report_matches_sums_of_the_order_rows(warehouse_data):
     assert (report["type"], report["label"], report["months"]) == ("monthly", "2026-02", [2])
     assert_matches(report, HAND.expected_report(2026, [2], [(2026, 1)]))
     assert report["revenue"]["previous"] is not None
+
+
+def test_cancelled_orders_that_kept_a_deposit_are_not_collected(warehouse_data):
+    deposits = [o for o in HAND.in_period([(2026, 1)]) if o["status"] == "BATAL" and o["paid"]]
+    assert deposits, "the hand-built rows must hold a BATAL order that kept a deposit"
+    report = formatted(2026, MonthRange(1, 1), "monthly")
+    live_paid = sum(o["paid"] for o in live(HAND.in_period([(2026, 1)])))
+    assert report["revenue"]["collected"] == live_paid
+    assert report["revenue"]["outstanding"] == HAND.revenue_of([(2026, 1)]) - live_paid
+
+
+def test_a_percentage_exactly_on_a_half_rounds_half_up(warehouse_data):
+    revenue, target = HAND.revenue_of([HALF]), HAND.target_of([HALF])
+    exact = Decimal(revenue) * 100 / Decimal(target)
+    assert exact % Decimal("0.1") == Decimal("0.05"), exact  # the rows do land on a half
+    assert half_up(exact) != float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN))
+    year, month = HALF
+    report = formatted(year, MonthRange(month, month), "monthly")
+    assert report["revenue"]["achievement_pct"] == half_up(exact)
 
 
 def test_january_compares_with_the_previous_december(warehouse_data):
@@ -456,16 +480,13 @@ def test_the_shared_warehouse_quarter_and_year_match_their_rows(warehouse, built
 
 
 @pytest.fixture
-def installation(tmp_path, tmp_path_factory) -> Path:
-    """A private data dir holding a migrated Django DB and the two-year warehouse."""
-    built = _build_once(tmp_path_factory)
-    root = tmp_path / "install"
-    root.mkdir()
-    for name in ("warehouse.duckdb", "django.sqlite3"):
-        shutil.copyfile(built.parent / name, root / name)
-    return root
+def installation(warehouse_data, data_dir) -> Path:
+    """This test's data dir holding the two-year warehouse, for `manage.py` subprocesses on
+    the test database (so its tests are transactional: the subprocess must see IONS)."""
+    return data_dir
 
 
+@pytest.mark.django_db(transaction=True)
 def test_report_in_a_subprocess_writes_the_files_and_exits_0(installation):
     proc = manage(installation, "report", "--entity", "ions", "--year", "2026", "--month",
                   "1-3", "--type", "quarterly")  # fmt: skip
@@ -473,8 +494,10 @@ def test_report_in_a_subprocess_writes_the_files_and_exits_0(installation):
     for suffix in ("json", "html", "xlsx"):
         assert (installation / f"reports/IONS/IONS-2026-Q1.{suffix}").exists()
         assert f"IONS-2026-Q1.{suffix}" in proc.stdout
+    assert Report.objects.get().label == "Q1"  # recorded on the test database
 
 
+@pytest.mark.django_db(transaction=True)
 def test_report_in_a_subprocess_rejects_a_quarter_without_a_range_with_exit_2(installation):
     proc = manage(installation, "report", "--entity", "IONS", "--year", "2026", "--type",
                   "quarterly", "--month", "2", check=False)  # fmt: skip
@@ -484,6 +507,7 @@ def test_report_in_a_subprocess_rejects_a_quarter_without_a_range_with_exit_2(in
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_format_in_a_subprocess_fails_with_exit_1_when_nothing_is_loaded(installation):
     proc = manage(installation, "format", "--entity", "IONS", "--year", "2026", "--month", "9",
                   check=False)  # fmt: skip

@@ -5,17 +5,17 @@ import pytest
 from django.core.management import call_command
 
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.runs import (
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.records import (
     AlreadyClaimed,
     get_last_run,
     record_pipeline_complete,
     record_pipeline_start,
     stage_run,
 )
-from pipeline_ops.pipeline.warehouse import connect, warehouse_path
+from pipeline_ops.pipeline.runs.warehouse import connect, warehouse_path
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from pipeline_ops.models import Report
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.report import resolve_period, run_report
-from pipeline_ops.pipeline.runs import record_pipeline_complete, record_pipeline_start
-from pipeline_ops.pipeline.staleness import file_sha256, staleness_warnings
-from pipeline_ops.pipeline.sync import run_sync
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange, resolve_period
+from pipeline_ops.pipeline.reports.staleness import file_sha256, staleness_warnings
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.records import record_pipeline_complete, record_pipeline_start
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.report import run_report
+from pipeline_ops.pipeline.stages.sync import run_sync
 from tests.test_report import warehouse_data  # noqa: F401  (fixture)
 from tests.workbooks import standard_workbook
 
@@ -75,6 +75,18 @@ def _edit_workbook(path) -> None:
     wb.save(path)
 
 
+BANNER = "This report may be out of date."
+
+
+def shown_warnings(json_path) -> tuple[list[str], bool, list[str]]:
+    """The report's warnings as its JSON, HTML (the banner) and XLSX Summary show them."""
+    html = json_path.with_suffix(".html").read_text()
+    summary = openpyxl.load_workbook(json_path.with_suffix(".xlsx"))["Summary"]
+    rows = summary.iter_rows(min_row=2, values_only=True)
+    xlsx = [value for label, value, *_ in rows if label == "Warning"]
+    return json.loads(json_path.read_text())["warnings"], BANNER in html, xlsx
+
+
 def test_editing_the_workbook_after_a_sync_makes_the_report_warn_until_forced(
     standard_source, data_dir, capsys
 ):
@@ -83,18 +95,19 @@ def test_editing_the_workbook_after_a_sync_makes_the_report_warn_until_forced(
     json_path = resolve_period("IONS", 2026, MonthRange(2, 2), "monthly").path(".json")
 
     call_command(*args)
-    assert json.loads(json_path.read_text())["warnings"] == []
+    assert shown_warnings(json_path) == ([], False, [])
     assert "Warning" not in capsys.readouterr().err
 
     _edit_workbook(data_dir / "sources/IONS/IONS-2026.xlsx")
     call_command(*args)
-    stale = json.loads(json_path.read_text())["warnings"]
+    stale, banner, xlsx = shown_warnings(json_path)
     assert len(stale) == 1 and "IONS-2026.xlsx changed since the last extract" in stale[0]
     assert "IONS-2026.xlsx changed since the last extract" in capsys.readouterr().err
-    assert "changed since the last extract" in json_path.with_suffix(".html").read_text()
+    assert banner and "changed since the last extract" in json_path.with_suffix(".html").read_text()
+    assert xlsx == stale
 
     call_command(*args, "--force")
-    assert json.loads(json_path.read_text())["warnings"] == []
+    assert shown_warnings(json_path) == ([], False, [])
     assert "Warning" not in capsys.readouterr().err
 
 

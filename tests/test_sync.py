@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.locking import pipeline_lock
 from pipeline_ops.pipeline.registry import children
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
 from tests.warehouse_fixtures import manage, manage_command
 from tests.workbooks import order, standard_workbook
 

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django_q.models import Schedule
 
 from pipeline_ops.models import Entity
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.notify import OPERATORS_GROUP, VIEWERS_GROUP
-from pipeline_ops.pipeline.schedules import scheduled_work
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
+from pipeline_ops.pipeline.runs.schedules import scheduled_work
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,9 +17,14 @@ from django.core.management.base import CommandError
 
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.transform import DbtResult, default_year, failure_message, run_transform
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.transform import (
+    DbtResult,
+    default_year,
+    failure_message,
+    run_transform,
+)
 from tests.warehouse_fixtures import (
     EDGE_ORDERS,
     EDGE_PROGRAMS,
@@ -29,6 +33,7 @@ from tests.warehouse_fixtures import (
     manage,
     manage_command,
 )
+from tests.worker import dbt_children
 
 pytestmark = pytest.mark.django_db
 REVENUE_COLUMNS = ("revenue", "target", "collected", "orders", "cancelled")
@@ -94,6 +99,8 @@ def mart_progress(entity: str) -> dict:
 
 def test_mart_revenue_monthly_totals_equal_sums_of_the_workbooks_orders(warehouse, built_warehouse):
     b = built_warehouse
+    # A cancelled order that kept a deposit: collected must leave its Dibayar out.
+    assert any(o["status"] == "BATAL" and o["paid"] > 0 for o in b.orders)
     assert mart_revenue(b.entity) == expected_revenue(b.orders, b.programs, b.targets)
 
 
@@ -102,23 +109,38 @@ def test_mart_program_progress_counts_enrollments_of_every_program(warehouse, bu
     assert mart_progress(b.entity) == expected_progress(b.orders, b.programs)
 
 
-def test_a_duplicate_invoice_fails_transform_naming_the_test_and_skips_what_depends_on_it(
+KEY_TESTS = (  # each fails on a row repeating its key
+    "stg_orders_unique_invoice_per_entity_year",
+    "stg_targets_unique_month_unit_per_entity_year",
+    "stg_organizations_unique_name_per_entity_year",
+)
+
+
+def test_duplicate_keys_fail_transform_naming_each_key_test_and_skip_what_depends_on_them(
     warehouse, built_warehouse
 ):
     (orders_before,) = query("SELECT sum(orders) FROM mart_revenue_monthly")[0]
+    b = built_warehouse
     with pipeline_lock(), connect() as con:
-        insert_raw_rows(con, orders=built_warehouse.orders[:1], programs=[], targets=[])
+        # One repeated invoice, one repeated month/unit target, one repeated organization.
+        insert_raw_rows(con, orders=b.orders[:1], programs=[], targets=b.targets[:1])
+        con.execute(
+            "INSERT INTO raw_organizations SELECT * REPLACE (source_row + 100 AS source_row)"
+            " FROM raw_organizations ORDER BY source_row LIMIT 1"
+        )
 
     with pytest.raises(PipelineError) as failure:
         run_transform("IONS", 2026)
 
     message = str(failure.value)
-    assert "stg_orders_unique_invoice_per_entity_year" in message
+    assert [name for name in KEY_TESTS if f"test {name} failed (1 failing row(s))" in message] == (
+        list(KEY_TESTS)
+    )
     assert "skipped" in message
     run = PipelineRun.objects.get(stage="transform")
     assert run.status == "failed" and run.error_message == message
     assert "model mart_revenue_monthly: skipped" in run.log
-    # The mart was not rebuilt with the duplicate in it.
+    # The mart was not rebuilt with the duplicates in it.
     assert query("SELECT sum(orders) FROM mart_revenue_monthly")[0][0] == orders_before
     recorded = query(
         "SELECT status, error_message FROM _pipeline_runs WHERE id = ?", [run.warehouse_id]
@@ -126,10 +148,11 @@ def test_a_duplicate_invoice_fails_transform_naming_the_test_and_skips_what_depe
     assert recorded == [("failed", message)]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_transform_passes_select_through_in_a_real_process_and_handles_edge_cases(
-    built_warehouse, data_dir
+    built_warehouse, data_dir, entity
 ):
-    skip = shutil.ignore_patterns("dbt", "pipeline.lock")
+    skip = shutil.ignore_patterns("dbt", "pipeline.lock", "django.sqlite3*")
     shutil.copytree(built_warehouse.data_dir, data_dir, ignore=skip, dirs_exist_ok=True)
     with pipeline_lock(), connect() as con:
         insert_raw_rows(con, entity="EDGE")
@@ -142,10 +165,7 @@ def test_transform_passes_select_through_in_a_real_process_and_handles_edge_case
     nodes = {r["unique_id"].split(".")[2] for r in results["results"]}
     assert {"stg_orders", "mart_revenue_monthly", "mart_program_progress"} <= nodes
     assert "stg_organizations" not in nodes  # not upstream of either mart
-    with sqlite3.connect(data_dir / "django.sqlite3") as db:
-        (log,) = db.execute(
-            "SELECT log FROM pipeline_ops_pipelinerun WHERE stage = 'transform' ORDER BY id DESC"
-        ).fetchone()
+    log = PipelineRun.objects.get(stage="transform").log  # the run, on the test database
     assert f"--select {selection}" in log and "model mart_program_progress: success" in log
     assert mart_revenue("EDGE") == expected_revenue(EDGE_ORDERS, EDGE_PROGRAMS, EDGE_TARGETS)
     assert mart_progress("EDGE") == expected_progress(EDGE_ORDERS, EDGE_PROGRAMS)
@@ -169,18 +189,6 @@ def test_a_dbt_failure_before_any_node_ran_quotes_dbts_error_line():
     assert "Could not find profile named 'atlas'" in message
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -190,10 +198,11 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.django_db(transaction=True)
 def test_killing_transform_with_sigkill_takes_dbt_down_and_frees_the_lock(
-    built_warehouse, data_dir
+    built_warehouse, data_dir, entity
 ):
-    skip = shutil.ignore_patterns("dbt", "pipeline.lock")
+    skip = shutil.ignore_patterns("dbt", "pipeline.lock", "django.sqlite3*")
     shutil.copytree(built_warehouse.data_dir, data_dir, ignore=skip, dirs_exist_ok=True)
     proc = subprocess.Popen(
         **manage_command(data_dir, "transform", "--entity", "IONS"),
@@ -202,7 +211,7 @@ def test_killing_transform_with_sigkill_takes_dbt_down_and_frees_the_lock(
     )
     dbt = []
     while not dbt and proc.poll() is None:
-        dbt = _children(proc.pid)
+        dbt = dbt_children(proc.pid)
     assert dbt, "transform ended before dbt could be seen"
 
     os.kill(proc.pid, signal.SIGKILL)

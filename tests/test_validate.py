@@ -9,13 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from pipeline_ops.models import PipelineRun, ValidationIssue
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.extract import run_extract
-from pipeline_ops.pipeline.load import run_load
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.validate import run_validate
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.extract import run_extract
+from pipeline_ops.pipeline.stages.load import run_load
+from pipeline_ops.pipeline.stages.validate import run_validate
 from tests.workbooks import PROGRAMS, order
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,26 @@ def test_output_counts_rules_then_lists_the_first_twenty_issues(entity, workbook
     assert listed == [f"FEB!L{row}" for row in range(2, 22)]
 
 
+def test_with_a_discount_paying_more_than_price_minus_discount_is_an_error_and_exactly_it_is_not(
+    entity, workbook_factory
+):
+    price, discount = 1_500_000, 250_000  # TM-SD-REG's price in REFERENSI
+    net = price - discount  # OVER pays less than Harga: only the discount makes it too much
+    layout = workbook_factory(
+        months={
+            2: [
+                order(invoice="OVER", discount=discount, paid=net + 50_000, status="CICIL"),
+                order(invoice="EXACT", discount=discount, paid=net, status="LUNAS"),
+            ]
+        }
+    )
+    with pytest.raises(PipelineError, match="Validation found 1 error"):
+        sync()
+    (issue,) = ValidationIssue.objects.all()
+    assert (issue.cell, issue.rule) == (layout.cell(2, 0, "Dibayar"), "paid_exceeds_net")
+    assert issue.message == f"Dibayar {net + 50_000} is more than Harga - Diskon = {net}"
+
+
 def test_warnings_alone_succeed(entity, workbook_factory):
     workbook_factory(months={2: [order(unit="DR"), order(invoice="B", organization="Baru")]})
     run = sync()
@@ -199,7 +219,7 @@ def test_the_standard_workbook_validates_clean(standard_source):
 
 
 def test_the_demo_workbook_validates_with_no_errors(entity, data_dir):
-    from pipeline_ops.pipeline.demo import write_demo_workbook
+    from pipeline_ops.pipeline.demo.workbooks import write_demo_workbook
 
     write_demo_workbook(
         data_dir / "sources/IONS/IONS-2026.xlsx", entity="IONS", year=2026, rows_per_month=40

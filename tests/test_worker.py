@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from pipeline_ops.models import PipelineRun, Report
-from pipeline_ops.pipeline.notify import OPERATORS_GROUP
 from pipeline_ops.pipeline.paths import source_workbook
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP
 from tests.workbooks import standard_workbook
 from tests.worker import running_worker, wait_for_run
 

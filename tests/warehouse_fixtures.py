@@ -16,7 +16,8 @@ Fixtures (loaded for every test through conftest's `pytest_plugins`):
   `_pipeline_runs` are all there (those run rows have no Django mirror in the test DB).
 
 Helpers: `manage(data_dir, *args)` runs `python manage.py ...` in a real subprocess against
-a data dir (`manage_command` gives the Popen arguments); `insert_raw_rows(con, ...)` writes
+a data dir, on the test database unless `private_db=True` (`manage_command` gives the Popen
+arguments and says which to choose when); `insert_raw_rows(con, ...)` writes
 hand-built rows straight into the raw tables (for data no workbook could carry, e.g. a
 duplicate invoice; `EDGE_*` rows by default).
 """
@@ -159,18 +160,43 @@ def _raw_order(base: dict, index: int, order: dict) -> dict:
             **order}  # fmt: skip
 
 
-def manage_command(data_dir: Path, *args: str) -> dict:
-    """subprocess keyword arguments for `python manage.py ...` against `data_dir`."""
-    env = {**os.environ, "PIPELINE_DATA_DIR": str(data_dir)}
-    for name in ("WAREHOUSE_PATH", "OPS_DB_URL", "DATABASE_URL"):
-        env.pop(name, None)
+def manage_command(data_dir: Path, *args: str, private_db: bool = False) -> dict:
+    """subprocess keyword arguments for `python manage.py ...` against `data_dir`.
+
+    Which Django database the subprocess uses is decided per use:
+
+    - by default the test database of the calling test, exactly as `ops_fixtures.
+      subprocess_env` builds it: the SQLite test file, or PostgreSQL when the suite runs
+      with `DATABASE_URL=postgres://...` (CI's second pass), so subprocess tests exercise
+      the product on both. The test must be `django_db(transaction=True)`, so that the
+      subprocess sees the test's rows (an `entity`, say) and the test sees the
+      subprocess's run records;
+    - `private_db=True`: a SQLite file of the data dir's own (`data_dir/django.sqlite3`),
+      for data dirs that live outside any one test's database. The session-built
+      warehouses (`built_warehouse`, test_report's `_build_once`) are migrated and run
+      once, before and across tests, so their run records must survive every test's
+      flush; tests that copy such a data dir and read its `django.sqlite3` directly, or
+      that `migrate` a fresh installation on purpose, keep it private too.
+    """
+    if private_db:
+        env = {**os.environ, "PIPELINE_DATA_DIR": str(data_dir)}
+        for name in ("WAREHOUSE_PATH", "OPS_DB_URL", "DATABASE_URL"):
+            env.pop(name, None)
+    else:
+        from tests.ops_fixtures import subprocess_env  # a plugin loaded after this one
+
+        env = subprocess_env(data_dir)
     command = [sys.executable, str(ROOT / "manage.py"), *args]
     return {"args": command, "env": env, "cwd": ROOT, "text": True}
 
 
-def manage(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`python manage.py ...` in a real subprocess against `data_dir`."""
-    proc = subprocess.run(**manage_command(data_dir, *args), capture_output=True, check=False)
+def manage(
+    data_dir: Path, *args: str, check: bool = True, private_db: bool = False
+) -> subprocess.CompletedProcess:
+    """`python manage.py ...` in a real subprocess against `data_dir` (see `manage_command`
+    for the database it uses)."""
+    command = manage_command(data_dir, *args, private_db=private_db)
+    proc = subprocess.run(**command, capture_output=True, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -179,10 +205,10 @@ def manage(data_dir: Path, *args: str, check: bool = True) -> subprocess.Complet
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     data_dir = tmp_path_factory.mktemp("built-warehouse")
-    manage(data_dir, "migrate", "--noinput", "-v", "0")
-    manage(data_dir, "seed", "--entity", ENTITY)
+    manage(data_dir, "migrate", "--noinput", "-v", "0", private_db=True)
+    manage(data_dir, "seed", "--entity", ENTITY, private_db=True)
     workbooks.standard_workbook(data_dir / "sources" / ENTITY / f"{ENTITY}-{YEAR}.xlsx")
-    sync = manage(data_dir, "sync", "--entity", ENTITY, "--year", str(YEAR))
+    sync = manage(data_dir, "sync", "--entity", ENTITY, "--year", str(YEAR), private_db=True)
     orders, programs, targets = standard_rows()
     return BuiltWarehouse(
         data_dir / "warehouse.duckdb", data_dir, orders=orders, programs=programs,

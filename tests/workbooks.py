@@ -172,7 +172,11 @@ def build_workbook(
 
 
 def standard_orders(year: int = 2026) -> dict[int, list[dict]]:
-    """3 months × 10 valid orders over 3 programs and 2 units; every order paid correctly."""
+    """3 months × 10 valid orders over 3 programs and 2 units; every order paid correctly.
+
+    Each month has two cancelled (BATAL) orders: one kept a deposit (Dibayar > 0, which
+    must not count as collected) and one paid nothing.
+    """
     months: dict[int, list[dict]] = {}
     students = ["Budi Santoso", "Siti Aminah", "Andi Wijaya", "Dewi Lestari", "Rudi Hartono"]
     statuses = ["LUNAS", "CICIL", "LUNAS", "BATAL", "LUNAS"]
@@ -183,6 +187,8 @@ def standard_orders(year: int = 2026) -> dict[int, list[dict]]:
             discount = 100_000 if i % 4 == 1 else 0
             status = statuses[i % 5]
             net = program["price"] - discount
+            deposit = net // 5 if i == 3 else 0  # the month's first BATAL kept a deposit
+            paid = {"LUNAS": net, "CICIL": net // 2, "BATAL": deposit}[status]
             rows.append(
                 order(
                     date=dt.datetime(year, month, 1 + i * 2),
@@ -193,7 +199,7 @@ def standard_orders(year: int = 2026) -> dict[int, list[dict]]:
                     unit=program["unit"],
                     price=program["price"],
                     discount=discount,
-                    paid={"LUNAS": net, "CICIL": net // 2, "BATAL": 0}[status],
+                    paid=paid,
                     method="Transfer" if i % 2 else "Tunai",
                     status=status,
                 )

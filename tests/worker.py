@@ -52,6 +52,32 @@ def running_worker(data_dir: Path, workers: int = 1) -> Iterator[subprocess.Pope
         log.close()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux: reads /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def dbt_children(pid: int) -> list[int]:
+    """The children of `pid` running dbt (transform starts `dbt build` as one)."""
+    found = []
+    for child in child_pids(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(Path(part.decode(errors="replace")).name == "dbt" for part in command):
+            found.append(child)
+    return found
+
+
 def wait_for_run(run_pk: int, timeout: float = 240) -> PipelineRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,12 +13,12 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from . import registry
-from .entities import ENTITY_CODE_RE, ENTITY_CODE_RULE
-from .errors import PipelineError
-from .period import MAX_YEAR, MIN_YEAR, REPORT_TYPES, MonthRange, PeriodError
-from .selectors import split_select
-from .text import PrintableOutput
+from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.entities import ENTITY_CODE_RE, ENTITY_CODE_RULE
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.period import MAX_YEAR, MIN_YEAR, REPORT_TYPES, MonthRange, PeriodError
+from pipeline_ops.pipeline.selectors import split_select
+from pipeline_ops.pipeline.text import PrintableOutput
 
 UNITS = ("TM", "DR")
 

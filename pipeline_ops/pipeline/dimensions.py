@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from .. import opsdb
-from ..models import DimensionCache, Entity
+from pipeline_ops import opsdb
+from pipeline_ops.models import DimensionCache, Entity
 
 # kind → (table, key columns, data columns written when the row is created)
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {

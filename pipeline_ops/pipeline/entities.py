@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from ..models import Entity
+    from pipeline_ops.models import Entity
 
 # \A and \Z rather than ^ and $: Python's $ also matches before a trailing newline, and
 # both Python (SQLite's REGEXP) and PostgreSQL's regex engine read \A and \Z the same way.
@@ -42,7 +42,7 @@ def validate_absolute_path(value: str) -> None:
 
 
 def register_entity(code: str, name: str = "") -> tuple[Entity, bool]:
-    from ..models import Entity  # here, not at the top: models import this module
+    from pipeline_ops.models import Entity  # here, not at the top: models import this module
 
     entity, created = Entity.objects.get_or_create(code=code, defaults={"name": name or code})
     return entity, created

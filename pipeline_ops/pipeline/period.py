@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import PipelineError
+from pipeline_ops.pipeline.errors import PipelineError
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 REPORT_TYPES = ("monthly", "quarterly", "yearly")
@@ -81,7 +81,9 @@ class Period:
     months: MonthRange | None  # None for yearly: the loaded months decide
 
     def path(self, suffix: str) -> Path:
-        from .paths import reports_dir  # settings are read on use, not on import
+        from pipeline_ops.pipeline.paths import (
+            reports_dir,  # settings are read on use, not on import
+        )
 
         return reports_dir(self.entity) / f"{self.stem}{suffix}"
 

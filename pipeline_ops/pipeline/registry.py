@@ -24,7 +24,7 @@ CHAIN = "chain"  # a run whose options["then"] lists the stages it runs in order
 class Stage:
     name: str
     label: str  # what the admin and the progress strip call it
-    run: str  # "module:function" inside pipeline_ops.pipeline
+    run: str  # "package.module:function" inside pipeline_ops.pipeline
     children: tuple[str, ...] = ()  # stages it runs in order, each with its own run record
     level: str = ""  # the freshness board's word once it succeeded ("" = not a level)
     launchable: bool = False  # may be queued from the admin or a schedule
@@ -40,22 +40,22 @@ class Stage:
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in (
-        Stage("extract", "Extract", "extract:run_extract", level="extracted"),
-        Stage("load", "Load", "load:run_load"),
-        Stage("validate", "Validate", "validate:run_validate", level="validated"),
-        Stage("transform", "Transform", "transform:run_transform", level="transformed"),
+        Stage("extract", "Extract", "stages.extract:run_extract", level="extracted"),
+        Stage("load", "Load", "stages.load:run_load"),
+        Stage("validate", "Validate", "stages.validate:run_validate", level="validated"),
+        Stage("transform", "Transform", "stages.transform:run_transform", level="transformed"),
         Stage(
-            "sync", "Sync (extract → load → validate → transform)", "sync:run_sync",
+            "sync", "Sync (extract → load → validate → transform)", "stages.sync:run_sync",
             children=("extract", "load", "validate", "transform"), launchable=True,
         ),
-        Stage("publish", "Publish to the ops DB", "publish:run_publish", level="published",
+        Stage("publish", "Publish to the ops DB", "stages.publish:run_publish", level="published",
               launchable=True, needs_month=True),
-        Stage("format", "Format", "report:run_format"),
-        Stage("present", "Present", "present:run_present"),
-        Stage("report", "Report", "report:run_report", children=("format", "present"),
+        Stage("format", "Format", "stages.report:run_format"),
+        Stage("present", "Present", "stages.present:run_present"),
+        Stage("report", "Report", "stages.report:run_report", children=("format", "present"),
               level="reported", launchable=True, needs_month=True,
               run_options=("report_type",)),
-        Stage(CHAIN, "Sync + publish + report", "launch:run_chain",
+        Stage(CHAIN, "Sync + publish + report", "runs.launch:run_chain",
               children=("sync", "publish", "report"), launchable=True, needs_month=True,
               run_options=("then", "report_type")),
     )

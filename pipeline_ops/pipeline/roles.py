@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from .notify import OPERATORS_GROUP, VIEWERS_GROUP
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
 
 VIEW = [
     "view_entity",

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from pipeline_ops.pipeline.freshness import LEVELS, MONTHS, board
-from pipeline_ops.pipeline.progress import progress
+from pipeline_ops.pipeline.runs.freshness import LEVELS, MONTHS, board
+from pipeline_ops.pipeline.runs.progress import progress
 
 register = template.Library()
 

@@ -14,9 +14,9 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from pipeline_ops.models import Entity, PipelineRun
-from pipeline_ops.pipeline.notify import OPERATORS_GROUP
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.roles import setup_roles
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP
 from tests.test_crash import SYNC, kill_when_frozen, start, state, wait_until
 from tests.workbooks import standard_workbook
 

@@ -8,8 +8,8 @@ from django.template import RequestContext, Template
 from django.test import RequestFactory
 
 from pipeline_ops.models import Entity
-from pipeline_ops.pipeline.notify import VIEWERS_GROUP
 from pipeline_ops.pipeline.roles import setup_roles
+from pipeline_ops.pipeline.runs.notify import VIEWERS_GROUP
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from pipeline_ops.models import Entity, PipelineRun, Report
-from pipeline_ops.pipeline.cli import MonthRange
-from pipeline_ops.pipeline.report import run_report
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.stages.report import run_report
 from tests.test_browser import CHROMIUM_ARGS, log_in
 
 SMUGGLED = """<!DOCTYPE html><html><head><title>IONS report</title>

@@ -19,7 +19,7 @@ import pytest
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.cli import parse_select
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.transform import run_transform
+from pipeline_ops.pipeline.stages.transform import run_transform
 from tests.warehouse_fixtures import BuiltWarehouse, manage_command
 
 SELECTORS = [
@@ -42,7 +42,7 @@ def chain(built_warehouse: BuiltWarehouse, tmp_path: Path) -> Path:
 
 
 def transform(data_dir: Path, *select: str) -> subprocess.CompletedProcess:
-    command = manage_command(data_dir, "transform", "--entity", "IONS", *select)
+    command = manage_command(data_dir, "transform", "--entity", "IONS", *select, private_db=True)
     return subprocess.run(**command, capture_output=True, timeout=300, check=False)
 
 

@@ -84,12 +84,13 @@ def last_run(data_dir: Path) -> tuple[str, str, str]:
 
 def test_a_load_that_fills_the_disk_says_no_space_left_and_keeps_the_warehouse(chain, tiny_disk):
     big_workbook(chain / "sources" / "IONS" / "IONS-2026.xlsx")
-    manage(chain, "extract", "--entity", "IONS", "--year", "2026")  # on the roomy disk
+    # On the roomy disk; the copied data dir's own Django DB, read back by last_run().
+    manage(chain, "extract", "--entity", "IONS", "--year", "2026", private_db=True)
     mount_tmpfs(tiny_disk, (chain / "warehouse.duckdb").stat().st_size + HEADROOM)
     warehouse = tiny_disk / "warehouse.duckdb"
     shutil.copyfile(chain / "warehouse.duckdb", warehouse)
     before = warehouse_state(warehouse)
-    command = manage_command(chain, "load", "--entity", "IONS", "--year", "2026")
+    command = manage_command(chain, "load", "--entity", "IONS", "--year", "2026", private_db=True)
     command["env"]["WAREHOUSE_PATH"] = str(warehouse)
     proc = subprocess.run(**command, capture_output=True, timeout=300, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr

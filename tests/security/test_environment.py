@@ -36,7 +36,10 @@ def test_a_garbled_number_in_the_environment_stops_start_up_with_one_line(tmp_pa
 
 
 def test_a_workbook_limit_from_the_environment_reaches_the_budget(tmp_path):
-    code = "from pipeline_ops.pipeline.budget import limit; print(limit('WORKBOOK_MAX_CELLS'))"
+    code = (
+        "from pipeline_ops.pipeline.workbook.budget import limit;"
+        " print(limit('WORKBOOK_MAX_CELLS'))"
+    )
     shell = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,

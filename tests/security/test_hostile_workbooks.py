@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ops.pipeline.budget import WorkbookBudget
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.extract import run_extract
+from pipeline_ops.pipeline.stages.extract import run_extract
+from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
 from tests.corpus import hostile
 from tests.corpus.builders import base, orders
 from tests.warehouse_fixtures import manage, manage_command

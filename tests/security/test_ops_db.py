@@ -37,7 +37,7 @@ def chain(built_warehouse: BuiltWarehouse, tmp_path: Path) -> Path:
 
 def publish(data_dir: Path, **env: str) -> subprocess.CompletedProcess:
     args = ("publish", "--entity", "IONS", "--year", "2026", "--month", "1-3")
-    command = manage_command(data_dir, *args)
+    command = manage_command(data_dir, *args, private_db=True)
     command["env"].update(env)
     return subprocess.run(**command, capture_output=True, timeout=180, check=False)
 

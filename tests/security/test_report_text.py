@@ -9,12 +9,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline_ops.pipeline.cli import MonthRange
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.present import present_files
-from pipeline_ops.pipeline.present_xlsx import write_xlsx
-from pipeline_ops.pipeline.report import resolve_period, run_report
-from pipeline_ops.pipeline.sync import run_sync
+from pipeline_ops.pipeline.period import MonthRange, resolve_period
+from pipeline_ops.pipeline.reports.xlsx import write_xlsx
+from pipeline_ops.pipeline.stages.present import present_files
+from pipeline_ops.pipeline.stages.report import run_report
+from pipeline_ops.pipeline.stages.sync import run_sync
 from tests.test_report import warehouse_data  # noqa: F401  (fixture)
 from tests.workbooks import ORGANIZATIONS, PROGRAMS, build_workbook, order
 

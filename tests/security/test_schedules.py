@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from pipeline_ops.pipeline.notify import OPERATORS_GROUP
 from pipeline_ops.pipeline.roles import setup_roles
-from pipeline_ops.pipeline.schedules import TASK, setup_schedules, validate_schedule
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP
+from pipeline_ops.pipeline.runs.schedules import TASK, setup_schedules, validate_schedule
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pipeline_ops.pipeline.cli import PipelineCommand
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.mirror import mirror_runs
+from pipeline_ops.pipeline.runs.mirror import mirror_runs
 
 
 class Command(PipelineCommand):

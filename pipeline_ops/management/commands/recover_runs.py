@@ -4,14 +4,14 @@ from datetime import timedelta
 
 from pipeline_ops.pipeline.cli import PipelineCommand, parse_positive_int
 from pipeline_ops.pipeline.errors import LockTimeout, PipelineError
-from pipeline_ops.pipeline.locking import pipeline_lock
-from pipeline_ops.pipeline.recovery import (
+from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.records import ensure_runs_table
+from pipeline_ops.pipeline.runs.recovery import (
     fix_warehouse_runs,
     mark_abandoned_runs,
     mark_lost_queued_runs,
 )
-from pipeline_ops.pipeline.runs import ensure_runs_table
-from pipeline_ops.pipeline.warehouse import connect
+from pipeline_ops.pipeline.runs.warehouse import connect
 
 
 class Command(PipelineCommand):

@@ -6,7 +6,7 @@ from pipeline_ops.pipeline.cli import (
     parse_positive_int,
     parse_years,
 )
-from pipeline_ops.pipeline.seed import seed_entity
+from pipeline_ops.pipeline.demo.seed import seed_entity
 
 
 class Command(PipelineCommand):

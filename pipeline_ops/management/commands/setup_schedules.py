@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pipeline_ops.pipeline.cli import PipelineCommand
-from pipeline_ops.pipeline.schedules import setup_schedules
+from pipeline_ops.pipeline.runs.schedules import setup_schedules
 
 
 class Command(PipelineCommand):

@@ -1,0 +1,166 @@
+"""The numbers of a report (docs/reports.md), read from the warehouse marts.
+
+A period is a list of (year, month) pairs so the "previous" period can cross a year
+boundary (Q1's previous is the prior year's October–December).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+import duckdb
+
+from pipeline_ops.pipeline.errors import PipelineError
+
+YearMonth = tuple[int, int]
+TOP_ORGANIZATIONS = 10
+NO_ORGANIZATION = "(no organization)"
+
+
+def pct(numerator: int | None, divisor: int | None) -> float | None:
+    """numerator/divisor as a percentage, one decimal, half away from zero; None when undefined."""
+    if numerator is None or not divisor:
+        return None
+    value = Decimal(numerator) * 100 / Decimal(divisor)
+    # `+ 0.0` turns a rounded -0.0 into 0.0: "-0.0%" would read as a loss.
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) + 0.0
+
+
+def change_pct(actual: int, previous: int | None) -> float | None:
+    return None if previous is None else pct(actual - previous, previous)
+
+
+def _keys(period: list[YearMonth]) -> list[int]:
+    return [y * 100 + m for y, m in period]
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]:
+    try:
+        return con.execute(sql, params).fetchall()
+    except duckdb.CatalogException as exc:
+        raise PipelineError(
+            "The warehouse has no report tables yet: run `manage.py sync` for this entity first."
+        ) from exc
+
+
+def loaded_months(con: duckdb.DuckDBPyConnection, entity: str, years: set[int]) -> set[YearMonth]:
+    """Months whose orders reached the marts (the mart has rows for every loaded month)."""
+    rows = _query(
+        con,
+        "SELECT DISTINCT year, month FROM mart_revenue_monthly"
+        " WHERE entity = ? AND list_contains(?, year)",
+        [entity, sorted(years)],
+    )
+    return {(int(y), int(m)) for y, m in rows}
+
+
+def revenue_rows(con, entity: str, period: list[YearMonth]) -> list[dict]:
+    rows = _query(
+        con,
+        "SELECT year, month, unit, revenue, target, collected, orders, cancelled"
+        " FROM mart_revenue_monthly WHERE entity = ? AND list_contains(?, year * 100 + month)",
+        [entity, _keys(period)],
+    )
+    names = ("year", "month", "unit", "revenue", "target", "collected", "orders", "cancelled")
+    return [
+        {k: (v if k == "unit" else int(v or 0)) for k, v in zip(names, row, strict=True)}
+        for row in rows
+    ]
+
+
+def program_rows(con, entity: str, period: list[YearMonth]) -> list[tuple]:
+    return _query(
+        con,
+        "SELECT program_code, any_value(program_name), any_value(unit), sum(enrollments),"
+        " sum(target), sum(revenue) FROM mart_program_progress"
+        " WHERE entity = ? AND list_contains(?, year * 100 + month)"
+        " GROUP BY program_code ORDER BY any_value(unit) DESC, program_code",
+        [entity, _keys(period)],
+    )
+
+
+def organization_rows(con, entity: str, period: list[YearMonth]) -> list[tuple]:
+    return _query(
+        con,
+        "SELECT coalesce(nullif(organization, ''), ?) AS name, count(DISTINCT student_key),"
+        " sum(net_amount) AS revenue FROM mart_enrollments"
+        " WHERE entity = ? AND list_contains(?, year * 100 + month)"
+        " GROUP BY name ORDER BY revenue DESC, name LIMIT ?",
+        [NO_ORGANIZATION, entity, _keys(period), TOP_ORGANIZATIONS],
+    )
+
+
+def _sum(rows: list[dict], key: str, unit: str | None = None) -> int:
+    return sum(r[key] for r in rows if unit is None or r["unit"] == unit)
+
+
+def revenue_section(rows: list[dict], previous: list[dict] | None, months: list[int]) -> dict:
+    actual, target = _sum(rows, "revenue"), _sum(rows, "target")
+    collected = _sum(rows, "collected")
+    prev_total = _sum(previous, "revenue") if previous is not None else None
+    return {
+        "actual": actual,
+        "target": target,
+        "achievement_pct": pct(actual, target),
+        "previous": prev_total,
+        "change_pct": change_pct(actual, prev_total),
+        "collected": collected,
+        "outstanding": actual - collected,
+        "by_unit": _by_unit(rows, previous),
+        "by_month": _by_month(rows, months),
+    }
+
+
+def _by_unit(rows: list[dict], previous: list[dict] | None) -> list[dict]:
+    units = sorted({r["unit"] for r in rows + (previous or [])}, key=_unit_order)
+    result = []
+    for unit in units:
+        actual, target = _sum(rows, "revenue", unit), _sum(rows, "target", unit)
+        prev = _sum(previous, "revenue", unit) if previous is not None else None
+        result.append(
+            {
+                "unit": unit,
+                "actual": actual,
+                "target": target,
+                "achievement_pct": pct(actual, target),
+                "previous": prev,
+                "change_pct": change_pct(actual, prev),
+            }
+        )
+    return result
+
+
+def _unit_order(unit: str) -> tuple[int, str]:
+    # In-person (TM) first, as the business reads it; unknown units after, alphabetically.
+    return ({"TM": 0, "DR": 1}.get(unit, 2), unit or "")
+
+
+def _by_month(rows: list[dict], months: list[int]) -> list[dict]:
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        totals[r["month"]][0] += r["revenue"]
+        totals[r["month"]][1] += r["target"]
+    return [{"month": m, "actual": totals[m][0], "target": totals[m][1]} for m in months]
+
+
+def programs_section(rows: list[tuple]) -> list[dict]:
+    return [
+        {
+            "code": code,
+            "name": name,
+            "unit": unit,
+            "enrollments": int(enrollments or 0),
+            "target": int(target or 0),
+            "achievement_pct": pct(int(enrollments or 0), int(target or 0)),
+            "revenue": int(revenue or 0),
+        }
+        for code, name, unit, enrollments, target, revenue in rows
+    ]
+
+
+def organizations_section(rows: list[tuple]) -> list[dict]:
+    return [
+        {"name": name, "students": int(students), "revenue": int(revenue or 0)}
+        for name, students, revenue in rows
+    ]

@@ -1,0 +1,73 @@
+"""The freshness board: per entity and month, the furthest stage that succeeded (admin index).
+
+Reads the Django run mirror only; web requests never open the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline_ops.models import Entity, PipelineRun
+from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.pipeline.runs.records import transform_is_behind
+
+LEVELS = tuple((stage.name, stage.level) for stage in registry.levels())
+LEVEL_OF = {stage: i for i, (stage, _) in enumerate(LEVELS)}
+MONTHS = MONTH_ABBREVIATIONS
+
+
+@dataclass
+class Cell:
+    month: int
+    level: int = -1
+    stale: bool = False
+    latest: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return LEVELS[self.level][1] if self.level >= 0 else "—"
+
+    @property
+    def css(self) -> str:
+        return LEVELS[self.level][0] if self.level >= 0 else "none"
+
+
+def _covers(run: PipelineRun, month: int) -> bool:
+    return run.month is None or run.month <= month <= (run.month_end or run.month)
+
+
+def _apply(cell: Cell, run: PipelineRun) -> None:
+    cell.latest.setdefault(run.stage, run.completed_at)
+    if run.stage in LEVEL_OF:
+        cell.level = max(cell.level, LEVEL_OF[run.stage])
+
+
+def _mark_stale(cell: Cell) -> None:
+    loaded, built = cell.latest.get("load"), cell.latest.get("transform")
+    reported = cell.latest.get("report")
+    cell.stale = bool(
+        transform_is_behind(loaded, built) or (reported and built and reported < built)
+    )
+
+
+def board(year: int) -> list[tuple[Entity, list[Cell]]]:
+    runs = (
+        PipelineRun.objects.filter(year=year, status=PipelineRun.Status.SUCCESS)
+        .exclude(completed_at=None)
+        .order_by("-completed_at")
+    )
+    by_entity: dict[int, list[PipelineRun]] = {}
+    for run in runs:
+        by_entity.setdefault(run.entity_id, []).append(run)
+    rows = []
+    for entity in Entity.objects.filter(active=True):
+        cells = [Cell(month) for month in range(1, 13)]
+        for run in by_entity.get(entity.pk, []):
+            for cell in cells:
+                if _covers(run, cell.month):
+                    _apply(cell, run)
+        for cell in cells:
+            _mark_stale(cell)
+        rows.append((entity, cells))
+    return rows

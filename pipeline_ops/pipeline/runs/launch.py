@@ -1,0 +1,147 @@
+"""Queueing work for the django-q2 worker, and running it there.
+
+The admin actions call `enqueue()` and the schedules `create_queued_run()`; the worker's
+task calls `execute()`. Both sides guard against running the same work twice: `enqueue`
+refuses while an equal run is queued or running, and `execute` claims the queued row with a
+conditional update (see runs.record_pipeline_start).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from pipeline_ops.models import Entity, PipelineRun
+from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.registry import CHAIN
+from pipeline_ops.pipeline.runs.calls import StageCall, recorded
+from pipeline_ops.pipeline.runs.records import AlreadyClaimed, StageContext
+from pipeline_ops.pipeline.runs.recovery import mark_abandoned_runs
+
+log = logging.getLogger(__name__)
+
+ACTIVE = PipelineRun.ACTIVE
+
+
+class AlreadyActive(PipelineError):
+    pass
+
+
+@dataclass(frozen=True)
+class Work:
+    stage: str
+    entity: str
+    year: int
+    months: MonthRange | None = None
+    report_type: str = "monthly"
+    then: tuple[str, ...] = ()
+
+    @property
+    def options(self) -> dict:
+        return {"report_type": self.report_type, "then": list(self.then)}
+
+
+def enqueue(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
+    run = create_queued_run(work, user=user, trigger=trigger)
+    from django_q.tasks import async_task
+
+    task_id = async_task("pipeline_ops.tasks.execute_run", run.pk, task_name=f"{run}"[:100])
+    PipelineRun.objects.filter(pk=run.pk).update(task_id=task_id or "")
+    run.task_id = task_id or ""
+    return run
+
+
+def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
+    """Refuse while the same work is queued or running (by a live process); the entity row
+    lock serialises this."""
+    with transaction.atomic():
+        entity = Entity.objects.select_for_update().get(code=work.entity)
+        start, end = (work.months.start, work.months.end) if work.months else (None, None)
+        same = PipelineRun.objects.filter(
+            entity=entity, year=work.year, stage=work.stage, month=start, month_end=end,
+            status__in=ACTIVE, parent__isnull=True,
+        )  # fmt: skip
+        active = same.first()
+        if active is not None and active.status == PipelineRun.Status.RUNNING:
+            # Its process may be dead (kill -9, OOM) with nothing recovered yet: recover
+            # here, so an abandoned run never blocks launching the same work again.
+            mark_abandoned_runs()
+            active = same.first()
+        if active is not None:
+            what = f"{work.stage} {work.entity} {work.year}"
+            raise AlreadyActive(f"{what} is already {active.status} (run {active.pk}).")
+        return PipelineRun.objects.create(
+            entity=entity, year=work.year, month=start, month_end=end, stage=work.stage,
+            triggered_by=user, trigger=trigger, options=work.options,
+        )  # fmt: skip
+
+
+def execute(run_pk: int) -> str:
+    """Run a queued PipelineRun. Returns a summary for the django-q2 task result."""
+    run = PipelineRun.objects.select_related("entity").get(pk=run_pk)
+    if run.status != PipelineRun.Status.QUEUED:
+        # A redelivered task (the broker's retry after a worker died): never run twice.
+        return f"Run {run.pk} is {run.status}; not started again."
+    try:
+        _call(run.stage, run, queued=run)
+    except AlreadyClaimed as exc:
+        return str(exc)
+    except Exception as exc:
+        _fail_if_unfinished(run, exc)
+        from pipeline_ops.pipeline.runs.notify import notify_failure
+
+        notify_failure(PipelineRun.objects.get(pk=run.pk))
+        return f"failed: {exc}"
+    return f"{run.stage} {run.entity.code} {run.year}: success"
+
+
+def recover_on_worker_start(sender=None, proc_name: str = "", **_) -> None:
+    """django-q2 `post_spawn`: a worker (re)started, e.g. after its predecessor was killed
+    mid-run; fail what that one left running right away instead of at the next stage."""
+    try:
+        for run in mark_abandoned_runs():
+            log.warning("%s: run %s was abandoned by a dead process", proc_name, run.pk)
+    except Exception:  # never keep a worker from starting
+        log.exception("crash recovery at worker start failed")
+
+
+def connect_worker_signal() -> None:
+    """Called from PipelineOpsConfig.ready(), so every qcluster connects it before forking."""
+    from django_q.signals import post_spawn
+
+    post_spawn.connect(recover_on_worker_start, dispatch_uid="atlas-ops-recovery")
+
+
+@recorded(CHAIN, options=("then", "report_type"))
+def run_chain(call: StageCall, ctx: StageContext) -> None:
+    """Several stages as one run: it stays running until the last of them is done."""
+    queued = PipelineRun.objects.select_related("entity").get(pk=ctx.run.pk)
+    for stage in call.option("then", ()):
+        child = _call(stage, queued, parent=ctx.run, chained=True)
+        ctx.log(f"{stage}: run {child.pk}")
+
+
+def _call(name: str, run: PipelineRun, *, chained: bool = False, **kwargs) -> PipelineRun:
+    """A launchable stage with the options the queued run carries for it."""
+    stage = registry.STAGES.get(name)
+    if stage is None or not stage.launchable or (chained and name == CHAIN):
+        raise PipelineError(f"Run {run.pk}: '{name}' is not a stage that can be launched.")
+    options = {key: run.options[key] for key in stage.run_options if key in run.options}
+    months = MonthRange.of(run.month, run.month_end)
+    return stage.function(run.entity.code, run.year, months, **options, **kwargs)
+
+
+def _fail_if_unfinished(run: PipelineRun, exc: Exception) -> None:
+    """A failure before the stage claimed its row (or after it died) must not stay queued."""
+    if not isinstance(exc, PipelineError):
+        log.exception("run %s crashed", run.pk)
+    PipelineRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
+        status=PipelineRun.Status.FAILED,
+        completed_at=timezone.now(),
+        error_message=str(exc) or type(exc).__name__,
+    )

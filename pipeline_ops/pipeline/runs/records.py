@@ -1,0 +1,259 @@
+"""Run records: DuckDB `_pipeline_runs`, mirrored into Django `PipelineRun`.
+
+`stage_run()` wraps one stage: takes the pipeline lock, records the start, and records
+success or failure (with the reason) however the stage ends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipeline_ops.models import Entity, PipelineRun
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.locking import pipeline_lock, update_holder
+from pipeline_ops.pipeline.runs.recovery import identity, recover
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.text import printable
+
+RUNS_DDL = """
+CREATE SEQUENCE IF NOT EXISTS _pipeline_runs_seq START 1;
+CREATE TABLE IF NOT EXISTS _pipeline_runs (
+    id BIGINT PRIMARY KEY DEFAULT nextval('_pipeline_runs_seq'),
+    entity VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    month INTEGER,
+    month_end INTEGER,
+    stage VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    completed_at TIMESTAMP,
+    status VARCHAR NOT NULL,
+    error_message VARCHAR,
+    source_file_hash VARCHAR,
+    row_count BIGINT,
+    parent_id BIGINT
+);
+CREATE INDEX IF NOT EXISTS _pipeline_runs_lookup
+    ON _pipeline_runs (entity, year, stage, completed_at);
+"""
+RUN_COLUMNS = (
+    "id", "entity", "year", "month", "month_end", "stage", "started_at", "completed_at",
+    "status", "error_message", "source_file_hash", "row_count", "parent_id",
+)  # fmt: skip
+
+
+class AlreadyClaimed(PipelineError):
+    pass
+
+
+def ensure_runs_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RUNS_DDL)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def get_entity(code: str) -> Entity:
+    try:
+        return Entity.objects.get(code=code)
+    except Entity.DoesNotExist:
+        raise PipelineError(
+            f"Unknown entity {code}: register it first with `manage.py seed --entity {code}`."
+        ) from None
+
+
+def _claim(run: PipelineRun, values: dict) -> None:
+    """Conditional update: only one worker may move a queued run to running."""
+    claimed = PipelineRun.objects.filter(pk=run.pk, status=PipelineRun.Status.QUEUED).update(
+        **values
+    )
+    if not claimed:
+        raise AlreadyClaimed(f"Run {run.pk} was already started by another worker.")
+    run.refresh_from_db()
+
+
+def record_pipeline_start(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    entity: str,
+    year: int,
+    stage: str,
+    months: MonthRange | None = None,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    source_file_hash: str | None = None,
+) -> PipelineRun:
+    ensure_runs_table(con)
+    started = utcnow()
+    month, month_end = (months.start, months.end) if months else (None, None)
+    parent_wid = parent.warehouse_id if parent else None
+    (warehouse_id,) = con.execute(
+        "INSERT INTO _pipeline_runs (entity, year, month, month_end, stage, started_at, status,"
+        " source_file_hash, parent_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
+        [entity, year, month, month_end, stage, started, source_file_hash, parent_wid],
+    ).fetchone()
+    values = {
+        "warehouse_id": warehouse_id,
+        "status": PipelineRun.Status.RUNNING,
+        "started_at": started.replace(tzinfo=UTC),
+        "pid": os.getpid(),
+    }
+    # Who runs it, so crash recovery can tell a dead process from a recycled pid.
+    process = {"process": identity()}
+    if queued is not None:
+        _claim(queued, {**values, "options": {**queued.options, **process}})
+        return queued
+    return PipelineRun.objects.create(
+        entity=get_entity(entity),
+        year=year,
+        month=month,
+        month_end=month_end,
+        stage=stage,
+        parent=parent,
+        source_file_hash=source_file_hash or "",
+        options=process,
+        **values,
+    )
+
+
+def record_pipeline_complete(
+    con: duckdb.DuckDBPyConnection,
+    run: PipelineRun,
+    *,
+    status: str,
+    error_message: str = "",
+    row_count: int | None = None,
+    source_file_hash: str | None = None,
+    log: str = "",
+) -> PipelineRun:
+    ensure_runs_table(con)
+    completed = utcnow()
+    # Messages may quote workbook text; PostgreSQL refuses NUL and the admin shows the rest.
+    error_message, log = printable(error_message), printable(log)
+    con.execute(
+        "UPDATE _pipeline_runs SET completed_at = ?, status = ?, error_message = ?,"
+        " row_count = ?, source_file_hash = coalesce(?, source_file_hash) WHERE id = ?",
+        [completed, status, error_message or None, row_count, source_file_hash, run.warehouse_id],
+    )
+    run.status = status
+    run.completed_at = completed.replace(tzinfo=UTC)
+    run.error_message = error_message
+    run.row_count = row_count
+    run.source_file_hash = source_file_hash or run.source_file_hash
+    run.log = "\n".join(filter(None, [run.log, log]))
+    run.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "error_message",
+            "row_count",
+            "source_file_hash",
+            "log",
+        ]
+    )
+    return run
+
+
+def get_last_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    entity: str,
+    year: int,
+    stage: str,
+    status: str | None = "success",
+    month: int | None = None,
+) -> dict | None:
+    """The newest completed run of `stage`; with `month`, only runs that covered it."""
+    ensure_runs_table(con)
+    sql = (
+        f"SELECT {', '.join(RUN_COLUMNS)} FROM _pipeline_runs"
+        " WHERE entity = ? AND year = ? AND stage = ? AND completed_at IS NOT NULL"
+    )
+    params: list = [entity, year, stage]
+    if status:
+        sql += " AND status = ?"
+        params.append(status)
+    if month is not None:
+        sql += " AND (month IS NULL OR (month <= ? AND coalesce(month_end, month) >= ?))"
+        params += [month, month]
+    row = con.execute(sql + " ORDER BY completed_at DESC, id DESC LIMIT 1", params).fetchone()
+    return dict(zip(RUN_COLUMNS, row, strict=True)) if row else None
+
+
+def transform_is_behind(loaded_at, built_at) -> bool:
+    """Data was loaded after the last transform built from it (or nothing was built): the
+    marts, and whatever was made from them, may be out of date."""
+    return loaded_at is not None and (built_at is None or built_at < loaded_at)
+
+
+@dataclass
+class StageContext:
+    run: PipelineRun
+    entity: str
+    year: int
+    months: MonthRange | None
+    row_count: int | None = None
+    source_file_hash: str | None = None
+    lines: list[str] = field(default_factory=list)
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def _failure_text(exc: BaseException) -> str:
+    if isinstance(exc, PipelineError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def stage_run(
+    stage: str,
+    entity: str,
+    year: int,
+    months: MonthRange | None = None,
+    *,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[StageContext]:
+    """Record one stage run around the body. The warehouse stays open for the whole stage:
+    the body's `connect()` and the closing record use the connection the start record
+    opened (transform closes it while dbt runs: `warehouse.released()`)."""
+    get_entity(entity)
+    lock = pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait)
+    with lock, connect() as con:
+        ensure_runs_table(con)
+        recover(con)  # runs a killed process left 'running' become failed first
+        run = record_pipeline_start(
+            con, entity=entity, year=year, stage=stage, months=months, parent=parent,
+            queued=queued,
+        )  # fmt: skip
+        update_holder(run_id=run.pk)
+        ctx = StageContext(run=run, entity=entity, year=year, months=months)
+        try:
+            yield ctx
+        except BaseException as exc:
+            _finish(ctx, "failed", _failure_text(exc))
+            raise
+        _finish(ctx, "success", "")
+
+
+def _finish(ctx: StageContext, status: str, error: str) -> None:
+    with connect() as con:
+        record_pipeline_complete(
+            con,
+            ctx.run,
+            status=status,
+            error_message=error,
+            row_count=ctx.row_count,
+            source_file_hash=ctx.source_file_hash,
+            log="\n".join(ctx.lines),
+        )

@@ -1,0 +1,238 @@
+"""`extract`: source workbook → typed Parquet files under extracts/<E>/<Y>/ (docs/workbooks.md).
+
+Files written (all-or-nothing: built in a temp folder, then moved into place):
+`orders-MM.parquet` per month sheet, `programs|organizations|targets.parquet` from
+REFERENSI, and `columns-MM.parquet` / `columns-ref.parquet` mapping each field to its Excel
+column letter so validation can name cells. A full extract drops month files of sheets that
+are gone; `--month` rewrites only the months asked for (plus REFERENSI).
+"""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.paths import extracts_dir, source_workbook
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
+from pipeline_ops.pipeline.runs.records import StageContext, get_entity
+from pipeline_ops.pipeline.workbook.cells import install_macros, source_table, typed_select
+from pipeline_ops.pipeline.workbook.reader import (
+    REFERENCE_SPECS,
+    SHORT_NAMES,
+    Located,
+    Sheet,
+    Workbook,
+    locate_month_table,
+    locate_reference,
+)
+from pipeline_ops.pipeline.workbook.sources import file_sha256
+
+REFERENCE_FILES = ("programs", "organizations", "targets")
+WORKERS = 2  # sheets read and typed at once; more than the cores only adds contention
+
+
+@dataclass
+class ExtractResult:
+    path: Path
+    sha256: str
+    orders: dict[int, int] = field(default_factory=dict)
+    reference: dict[str, int] = field(default_factory=dict)
+    blank: list[int] = field(default_factory=list)  # month sheets with nothing in them
+
+    @property
+    def row_count(self) -> int:
+        return sum(self.orders.values())
+
+
+def month_file(month: int) -> str:
+    return f"orders-{month:02d}.parquet"
+
+
+@recorded("extract")
+def run_extract(call: StageCall, ctx: StageContext) -> None:
+    path = source_workbook(call.entity, call.year, get_entity(call.entity).source_dir)
+    target = extracts_dir(call.entity, call.year)
+    result = extract_workbook(path, call.entity, call.year, call.months, target)
+    ctx.source_file_hash = result.sha256
+    ctx.row_count = result.row_count
+    tell(call, ctx, *summary_lines(result))
+
+
+def summary_lines(result: ExtractResult) -> list[str]:
+    months = ", ".join(f"{SHORT_NAMES[m - 1]} {n}" for m, n in sorted(result.orders.items()))
+    ref = ", ".join(f"{n} {name}" for name, n in result.reference.items())
+    lines = [
+        f"Extracted {result.row_count} orders from {result.path.name} ({months})",
+        f"REFERENSI: {ref}",
+        f"sha256 {result.sha256}",
+    ]
+    if result.blank:
+        skipped = ", ".join(SHORT_NAMES[m - 1] for m in result.blank)
+        lines.append(f"Skipped empty month sheet(s): {skipped}")
+    return lines
+
+
+def extract_workbook(
+    path: Path, entity: str, year: int, months: MonthRange | None, target: Path
+) -> ExtractResult:
+    """Read, type and write everything, or raise PipelineError leaving `target` untouched."""
+    book = Workbook(path)
+    sheets = _selected_months(book, months)
+    book.reference_sheet()  # a missing REFERENSI is named before any sheet is read
+    result = ExtractResult(path, file_sha256(path))
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
+    try:
+        # One DuckDB thread per query: the parallelism is the WORKERS sheets at once.
+        con = duckdb.connect(config={"threads": 1})
+        install_macros(con)
+        base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
+        result.reference, written = _write_sheets(con, book, sheets, base, staging)
+        con.close()
+        result.orders = {m: n for m, n in written.items() if n is not None}
+        result.blank = sorted(m for m, n in written.items() if n is None)
+        if months is not None and result.blank:
+            names = ", ".join(sheets[m] for m in result.blank)
+            raise PipelineError(f"{path}: sheet {names} is empty (asked for --month {months})")
+        _publish(staging, target, replace_all_months=months is None)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str]:
+    found = book.month_sheets()
+    if not found:
+        raise PipelineError(
+            f"{book.path}: no month sheets (expected names like JAN, Februari, March or 03;"
+            f" found {', '.join(book.sheet_names) or 'none'})"
+        )
+    if months is None:
+        return found
+    missing = [m for m in months.months if m not in found]
+    if missing:
+        names = ", ".join(SHORT_NAMES[m - 1] for m in missing)
+        raise PipelineError(f"{book.path}: no sheet for month {names} (asked for --month {months})")
+    return {m: found[m] for m in months.months}
+
+
+class _Lanes:
+    """A fastexcel reader and a DuckDB cursor per worker thread: neither may be used by two
+    threads at once, and both release the GIL while they work, so the workers overlap."""
+
+    def __init__(self, con, book: Workbook, count: int):
+        self.cursors = [con.cursor() for _ in range(count)]
+        self.free: queue.SimpleQueue = queue.SimpleQueue()
+        for index, cursor in enumerate(self.cursors):
+            self.free.put((book if index == 0 else Workbook(book.path), cursor))
+
+    def run(self, fn: Callable, *args):
+        lane = self.free.get()
+        try:
+            return fn(*lane, *args)
+        finally:
+            self.free.put(lane)
+
+    def close(self) -> None:
+        for cursor in self.cursors:
+            cursor.close()
+
+
+def _write_sheets(
+    con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
+) -> tuple[dict[str, int], dict[int, int | None]]:
+    """REFERENSI and every month sheet, each read, typed and written by one of WORKERS
+    threads. Results are taken in sheet order, so the error raised is the one a sequential
+    pass would have met first."""
+    lanes = _Lanes(con, book, min(WORKERS, len(sheets) + 1))
+    try:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            ref = pool.submit(lanes.run, _write_reference, base, staging)
+            jobs = {
+                month: pool.submit(lanes.run, _write_month, month, name, base, staging)
+                for month, name in sorted(sheets.items())
+            }
+            try:
+                return ref.result(), {month: job.result() for month, job in jobs.items()}
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+    finally:
+        lanes.close()
+
+
+def _write_reference(book: Workbook, con, base: dict, staging: Path) -> dict[str, int]:
+    blocks = locate_reference(book.reference(), book.path)
+    counts = {
+        name: _write_block(con, blocks.get(name), name, base, staging) for name in REFERENCE_FILES
+    }
+    _write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
+    return counts
+
+
+def _write_month(
+    book: Workbook, con, month: int, name: str, base: dict, staging: Path
+) -> int | None:
+    """None for a completely blank sheet: a tab made in advance is no month of orders."""
+    sheet = book.sheet(name)
+    if all(column.null_count == len(column) for column in sheet.data.columns):
+        return None
+    table = locate_month_table(sheet, book.path)
+    _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+    constants = {**base, "month": month, "sheet": name}
+    return _write_table(con, table, constants, staging / month_file(month))
+
+
+def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
+    typed = typed_select(table.spec.name, constants)
+    con.register("src", source_table(table))
+    try:
+        result = con.execute(f"COPY ({typed} ORDER BY source_row) TO '{dest}' (FORMAT parquet)")
+        return int(result.fetchall()[0][0])
+    finally:
+        con.unregister("src")
+
+
+def _write_block(con, table: Located | None, name: str, base: dict, staging: Path) -> int:
+    """A missing optional REFERENSI block is written empty, so load still replaces it."""
+    dest = staging / f"{name}.parquet"
+    constants = {**base, "sheet": table.sheet.name if table else "REFERENSI"}
+    if table is None:
+        spec = next(s for s in REFERENCE_SPECS if s.name == name)
+        empty = pa.RecordBatch.from_arrays([pa.array([], pa.string())], names=["c0"])
+        table = Located(spec, Sheet("REFERENSI", empty, ["A"]), -1, 0, {})
+    return _write_table(con, table, constants, dest)
+
+
+def _write_columns(con, tables: list[Located], month: int | None, dest: Path, base: dict) -> None:
+    rows = [
+        (base["entity"], base["year"], month, t.sheet.name, t.spec.name, f, letter)
+        for t in tables
+        for f, letter in t.letters().items()
+    ]
+    names = ["entity", "year", "month", "sheet", "tbl", "field", "col"]
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    types = [pa.string(), pa.int32(), pa.int32()] + [pa.string()] * 4
+    arrow = pa.table([pa.array(c, t) for c, t in zip(columns, types, strict=True)], names=names)
+    con.register("cols", arrow)
+    con.execute(f"COPY cols TO '{dest}' (FORMAT parquet)").fetchall()
+    con.unregister("cols")
+
+
+def _publish(staging: Path, target: Path, *, replace_all_months: bool) -> None:
+    if replace_all_months:
+        for stale in [*target.glob("orders-*.parquet"), *target.glob("columns-[0-9]*.parquet")]:
+            if not (staging / stale.name).exists():
+                stale.unlink()
+    for new in staging.iterdir():
+        new.replace(target / new.name)

@@ -1,0 +1,146 @@
+"""`format` and `report` (docs/reports.md): report JSON from the warehouse marts, then HTML + XLSX.
+
+`run_format` writes `<reports_dir>/<stem>.json`; `run_report` runs format → present and
+records a Django `Report` row. Period rules: monthly = one month, a calendar quarter is
+`Q1`…`Q4`, any other range is `range` (file `E-Y-MAA-MBB`), yearly = the loaded months.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from pipeline_ops.models import PipelineRun, Report
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.period import MonthRange, Period, previous_period, resolve_period
+from pipeline_ops.pipeline.reports import data
+from pipeline_ops.pipeline.reports.atomic import write_atomically
+from pipeline_ops.pipeline.reports.staleness import staleness_warnings
+from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
+from pipeline_ops.pipeline.runs.records import StageContext, get_entity
+from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.stages.present import run_present
+
+
+def build_report(con, period: Period, warnings: list[str]) -> dict:
+    """Every number of the report, as the report JSON contract (docs/reports.md)."""
+    year = period.year
+    loaded = data.loaded_months(con, period.entity, {year - 1, year})
+    months = _period_months(period, loaded, warnings)
+    previous = previous_period(year, months, period.type)
+    current = [(year, m) for m in months]
+    rows = data.revenue_rows(con, period.entity, current)
+    prev_rows = data.revenue_rows(con, period.entity, previous) if set(previous) <= loaded else None
+    return {
+        "entity": period.entity,
+        "year": year,
+        "type": period.type,
+        "label": period.label,
+        "months": months,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "warnings": warnings,
+        "revenue": data.revenue_section(rows, prev_rows, months),
+        "programs": data.programs_section(data.program_rows(con, period.entity, current)),
+        "orders": {
+            "total": data._sum(rows, "orders"),
+            "cancelled": data._sum(rows, "cancelled"),
+        },
+        "top_organizations": data.organizations_section(
+            data.organization_rows(con, period.entity, current)
+        ),
+    }
+
+
+def _period_months(period: Period, loaded: set, warnings: list[str]) -> list[int]:
+    this_year = sorted(m for y, m in loaded if y == period.year)
+    if period.months is None:
+        if not this_year:
+            raise PipelineError(_nothing_loaded(period))
+        return this_year
+    wanted = period.months.months
+    missing = [m for m in wanted if m not in this_year]
+    if len(missing) == len(wanted):
+        raise PipelineError(_nothing_loaded(period))
+    if missing:
+        names = ", ".join(f"{period.year}-{m:02d}" for m in missing)
+        warnings.append(f"No data loaded for {names}: those months count as zero.")
+    return wanted
+
+
+def _nothing_loaded(period: Period) -> str:
+    what = f"month {period.months}" if period.months else "any month"
+    return (
+        f"No data loaded for {period.entity} {period.year} {what}: run"
+        f" `manage.py sync --entity {period.entity} --year {period.year}` first."
+    )
+
+
+@recorded("format", options=("report_type", "force", "warn", "period"), prepare=with_period)
+def run_format(call: StageCall, ctx: StageContext) -> None:
+    warnings: list[str] = []
+    if not call.option("force", False):
+        check = staleness_warnings(call.entity, call.year, get_entity(call.entity).source_dir)
+        warnings, ctx.source_file_hash = check.warnings, check.current_hash
+    for line in warnings:
+        if call.option("warn"):
+            call.option("warn")(f"Warning: {line}")
+    with connect() as con:
+        report = build_report(con, call.option("period"), list(warnings))
+    path = call.option("period").path(".json")
+    write_atomically(path, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+    ctx.row_count = report["orders"]["total"]
+    ctx.log(f"wrote {path}")
+    call.say(f"Wrote {path}")
+
+
+def _checked_period(call: StageCall) -> StageCall:
+    """Bad flags fail before any run; without months a monthly report (e.g. one chained
+    after a nightly sync) covers the latest loaded month, found inside the run."""
+    if call.months is not None or call.option("report_type", "monthly") != "monthly":
+        resolve_period(call.entity, call.year, call.months, call.option("report_type", "monthly"))
+    return call
+
+
+@recorded("report", options=("report_type", "force", "warn"), prepare=_checked_period)
+def run_report(call: StageCall, ctx: StageContext) -> None:
+    """format → present → a `Report` row."""
+    report_type = call.option("report_type", "monthly")
+    months = call.months or _latest_loaded_month(call.entity, call.year, report_type)
+    period = resolve_period(call.entity, call.year, months, report_type)
+    nested = call.nested(ctx.run, report_type=report_type, period=period)
+    run_format(call.entity, call.year, months, force=call.option("force", False),
+               warn=call.option("warn"), **nested)  # fmt: skip
+    run_present(call.entity, call.year, months, **nested)
+    report = json.loads(period.path(".json").read_text())
+    ctx.row_count = report["orders"]["total"]
+    ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
+    _record(period, report, ctx.run)
+
+
+def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange | None:
+    if report_type != "monthly":
+        return None
+    with connect() as con:
+        loaded = [m for y, m in data.loaded_months(con, entity, {year}) if y == year]
+    if not loaded:
+        raise PipelineError(_nothing_loaded(resolve_period(entity, year, None, "yearly")))
+    return MonthRange(max(loaded), max(loaded))
+
+
+def _record(period: Period, report: dict, run: PipelineRun) -> Report:
+    json_path = str(period.path(".json"))
+    # The files are overwritten in place, so an older row would point at the new content.
+    Report.objects.filter(entity__code=period.entity, json_path=json_path).delete()
+    return Report.objects.create(
+        entity=get_entity(period.entity),
+        year=period.year,
+        month_start=min(report["months"]),
+        month_end=max(report["months"]),
+        type=period.type,
+        label=period.label,
+        json_path=json_path,
+        html_path=str(period.path(".html")),
+        xlsx_path=str(period.path(".xlsx")),
+        warnings=report["warnings"],
+        run=run,
+    )

@@ -1,0 +1,52 @@
+"""`sync`: extract → load → validate → transform (the registry's order) under one lock.
+
+A parent `sync` run record with one child record per stage. The pipeline lock is taken
+once for the whole chain (it is re-entrant in this process), so no other process can slip
+in between load and transform. The chain stops at the first failed stage.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.calls import StageCall, recorded
+from pipeline_ops.pipeline.runs.locking import update_holder
+from pipeline_ops.pipeline.runs.records import StageContext
+
+
+def _months_text(months: MonthRange | None) -> str:
+    return f" month {months}" if months else ""
+
+
+@recorded("sync")
+def run_sync(call: StageCall, ctx: StageContext) -> None:
+    """Run the sync stages in order; raise PipelineError naming the stage that failed."""
+    started = time.monotonic()
+    children = {}
+    for stage in registry.children("sync"):
+        children[stage.name] = _run_stage(stage, call, ctx.run)
+        ctx.log(
+            f"{stage.name}: run {children[stage.name].pk}, {children[stage.name].row_count} rows"
+        )
+    ctx.row_count = children["load"].row_count  # the orders this sync brought in
+    elapsed = time.monotonic() - started
+    call.say(f"sync {call.entity} {call.year}{_months_text(call.months)} done in {elapsed:.1f}s")
+
+
+def _run_stage(stage: registry.Stage, call: StageCall, parent: PipelineRun) -> PipelineRun:
+    update_holder(stage=f"sync/{stage.name}")
+    where = f"{call.entity} {call.year}{_months_text(call.months)}"
+    call.say(f"[{stage.name}] {where} started")
+    started = time.monotonic()
+    try:
+        child = stage.function(call.entity, call.year, call.months, **call.nested(parent))
+    except PipelineError as exc:
+        call.say(f"[{stage.name}] failed after {time.monotonic() - started:.1f}s")
+        raise PipelineError(f"sync stopped at {stage.name}: {exc}") from exc
+    rows = "-" if child.row_count is None else f"{child.row_count:,}"
+    call.say(f"[{stage.name}] done in {time.monotonic() - started:.1f}s, {rows} rows")
+    return child

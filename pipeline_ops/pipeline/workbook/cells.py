@@ -1,0 +1,184 @@
+"""Typing workbook text in DuckDB SQL, vectorised (docs/workbooks.md).
+
+Each located table is registered as an Arrow table of strings (`c0`, `c1`, … plus
+`source_row`) and typed by one SELECT. Fully blank rows and TOTAL/JUMLAH rows are dropped
+here; every other row is kept, with NULL in a typed column whose text could not be read
+(its `*_raw` twin keeps the text so validation can quote it).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline_ops.pipeline.text import CONTROL_CLASS
+from pipeline_ops.pipeline.workbook.reader import MONTH_WORDS, Located
+
+_SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
+# trim(s, chars) and regexp_replace cost several times a regexp_matches, and most cells need
+# neither: each cleaner first asks a regex whether the value could change (for `clean` a
+# superset: any non-word first or last character, which covers every Unicode space trim() drops).
+_month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_WORDS.items())
+
+MACROS = rf"""
+CREATE OR REPLACE MACRO no_controls(s) AS CASE
+    WHEN regexp_matches(s, '[{CONTROL_CLASS}]') THEN regexp_replace(s, '[{CONTROL_CLASS}]', '', 'g')
+    ELSE s END;
+CREATE OR REPLACE MACRO trimmed(s) AS nullif(CASE
+    WHEN regexp_matches(s, '^[{_SPACES}]|[{_SPACES}]$') THEN trim(s, '{_SPACES}') ELSE s END, '');
+CREATE OR REPLACE MACRO clean(s) AS nullif(CASE
+    WHEN regexp_matches(s, '[\s\x{{00A0}}]{{2}}|[\t\n\f\r\x{{00A0}}]|^\W|\W$')
+        THEN trim(regexp_replace(s, '[\s\x{{00A0}}]+', ' ', 'g')) ELSE s END, '');
+CREATE OR REPLACE MACRO money_text(s) AS regexp_replace(regexp_replace(
+    upper(regexp_replace(s, '[\s\x{{00A0}}]+', '', 'g')), '^(-?)(RP|IDR)\.?', '\1'),
+    '[,.]-$', '');
+CREATE OR REPLACE MACRO money_num(t) AS CASE
+    WHEN regexp_full_match(t, '-?\d+') THEN try_cast(t AS BIGINT)
+    WHEN regexp_full_match(t, '-?\d{{1,3}}(\.\d{{3}})+(,\d{{1,2}})?')
+        THEN try_cast(replace(regexp_replace(t, ',\d+$', ''), '.', '') AS BIGINT)
+    WHEN regexp_full_match(t, '-?\d{{1,3}}(,\d{{3}})+(\.\d+)?')
+        THEN try_cast(round(try_cast(replace(t, ',', '') AS DOUBLE)) AS BIGINT)
+    WHEN regexp_full_match(t, '-?\d+\.\d+') THEN try_cast(round(try_cast(t AS DOUBLE)) AS BIGINT)
+    WHEN regexp_full_match(t, '-?\d+,\d{{1,2}}')
+        THEN try_cast(round(try_cast(replace(t, ',', '.') AS DOUBLE)) AS BIGINT)
+END;
+CREATE OR REPLACE MACRO parse_money(s) AS CASE
+    WHEN regexp_full_match(s, '\d{{1,18}}') THEN CAST(s AS BIGINT)
+    ELSE money_num(money_text(s)) END;
+CREATE OR REPLACE MACRO blank_zero(s) AS CASE WHEN s IS NULL THEN 0 ELSE parse_money(s) END;
+CREATE OR REPLACE MACRO parse_date(s) AS CASE
+    WHEN try_cast(s AS TIMESTAMP) IS NOT NULL THEN CAST(try_cast(s AS TIMESTAMP) AS DATE)
+    WHEN regexp_full_match(s, '\d{{4}}-\d{{1,2}}-\d{{1,2}}([ T][\d:.]+)?')
+        THEN try_strptime(split_part(replace(s, 'T', ' '), ' ', 1), '%Y-%m-%d')::DATE
+    WHEN regexp_full_match(s, '\d{{1,2}}/\d{{1,2}}/\d{{4}}') THEN try_strptime(s, '%d/%m/%Y')::DATE
+    WHEN regexp_full_match(s, '\d{{1,2}}-\d{{1,2}}-\d{{4}}') THEN try_strptime(s, '%d-%m-%Y')::DATE
+    WHEN regexp_full_match(s, '\d{{1,7}}(\.\d+)?') AND try_cast(s AS DOUBLE) BETWEEN 1 AND 2958465
+        THEN DATE '1899-12-30' + CAST(floor(try_cast(s AS DOUBLE)) AS INTEGER)
+END;
+CREATE OR REPLACE MACRO parse_unit(s) AS CASE upper(s)
+    WHEN 'TM' THEN 'TM' WHEN 'DR' THEN 'DR'
+    WHEN 'TATAP MUKA' THEN 'TM' WHEN 'DARING' THEN 'DR' WHEN 'ONLINE' THEN 'DR' END;
+CREATE OR REPLACE MACRO parse_status(s) AS
+    CASE WHEN upper(s) IN ('LUNAS', 'CICIL', 'BATAL') THEN upper(s) END;
+CREATE OR REPLACE MACRO parse_month(s) AS CASE
+    WHEN regexp_full_match(s, '\d{{1,2}}(\.0+)?') AND try_cast(s AS DOUBLE) BETWEEN 1 AND 12
+        THEN CAST(try_cast(s AS DOUBLE) AS INTEGER)
+    ELSE CASE lower(s) {_month_cases} END
+END;
+"""
+
+# field → (typed expression over the cleaned text `r_<field>`, keeps a *_raw twin)
+ORDER_TYPES = {
+    "order_date": ("parse_date(r_order_date)", True),
+    "invoice": ("r_invoice", False),
+    "student_name": ("r_student_name", False),
+    "organization": ("r_organization", False),
+    "program_code": ("upper(r_program_code)", False),
+    "unit": ("parse_unit(r_unit)", True),
+    "price": ("parse_money(r_price)", True),
+    "discount": ("blank_zero(r_discount)", True),
+    "paid": ("blank_zero(r_paid)", True),
+    "payment_method": ("r_payment_method", False),
+    "status": ("parse_status(r_status)", True),
+}
+PROGRAM_TYPES = {
+    "program_code": ("upper(r_program_code)", False),
+    "program_name": ("r_program_name", False),
+    "unit": ("parse_unit(r_unit)", False),
+    "price": ("parse_money(r_price)", True),
+    "target_students": ("CAST(parse_money(r_target_students) AS INTEGER)", True),
+}
+ORGANIZATION_TYPES = {
+    "organization": ("r_organization", False),
+    "city": ("r_city", False),
+    "kind": ("r_kind", False),
+}
+TARGET_TYPES = {
+    "month": ("parse_month(r_month)", True),
+    "unit": ("parse_unit(r_unit)", False),
+    "revenue_target": ("parse_money(r_revenue_target)", True),
+}
+TYPES = {
+    "orders": ORDER_TYPES,
+    "programs": PROGRAM_TYPES,
+    "organizations": ORGANIZATION_TYPES,
+    "targets": TARGET_TYPES,
+}
+EXTRA_COLUMNS = {"orders": ["student_key"]}
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(MACROS).fetchall()
+
+
+def source_table(table: Located) -> pa.Table:
+    """The table's data rows: `r_<field>` text per field, the Excel row number and the first
+    non-empty cell of the whole row (to spot TOTAL/JUMLAH rows). Pure Arrow, no row loop."""
+    data = table.sheet.data.slice(table.header_index + 1, table.end_index - table.header_index - 1)
+    rows = data.num_rows
+    first_row = table.header_index + 2
+    columns: dict[str, pa.Array] = {
+        "source_row": pa.array(range(first_row, first_row + rows), pa.int32()),
+        "first_cell": pc.coalesce(*data.columns) if data.num_columns else _nulls(rows),
+    }
+    for field in TYPES[table.spec.name]:
+        index = table.columns.get(field)
+        columns[f"r_{field}"] = data.column(index) if index is not None else _nulls(rows)
+    return pa.table(columns)
+
+
+def cleaned_select(spec_name: str) -> str:
+    """Step 1 over `src`: trimmed text per field, blank and TOTAL/JUMLAH rows dropped. Not
+    materialised: DuckDB computes each cleaned column once for the typing step above it, and
+    copying the strings into a temp table costs more than it saves."""
+    types = TYPES[spec_name]
+    cleaned = ", ".join(f"{_cleaner(f)}(r_{f}) AS r_{f}" for f in types)
+    originals = "".join(f", trimmed(o_{f}) AS o_{f}" for f, (_, raw) in types.items() if raw)
+    # Control characters go first, in their own projection so each cell is searched once;
+    # the `*_raw` twins keep the text as typed, controls included.
+    visible = ", ".join(f"no_controls(r_{f}) AS r_{f}" for f in types)
+    kept = "".join(f", r_{f} AS o_{f}" for f, (_, raw) in types.items() if raw)
+    not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
+    return (
+        f"SELECT * FROM (SELECT source_row, first_cell, {cleaned}{originals} FROM"
+        f" (SELECT source_row, first_cell, {visible}{kept} FROM src))"
+        f" WHERE {not_blank}"
+        " AND NOT coalesce(regexp_matches(first_cell, '^\\s*(TOTAL|JUMLAH)\\b', 'i'), false)"
+    )
+
+
+def _nulls(rows: int) -> pa.Array:
+    return pa.nulls(rows, pa.string())
+
+
+def typed_select(spec_name: str, constants: dict[str, object]) -> str:
+    """Step 2 over step 1: typed columns, `*_raw` twins; `constants` (entity, year, hash,
+    then month and sheet of an orders sheet, or the sheet of a REFERENSI block) become
+    literals, in that order. Reads the registered Arrow table `src`."""
+    types = TYPES[spec_name]
+    selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()]
+    selected.append("source_row")
+    for field, (expr, keeps_raw) in types.items():
+        selected.append(f"{expr} AS {field}")
+        if keeps_raw:
+            selected.append(f"o_{field} AS {field}_raw")
+    if spec_name == "orders":
+        selected.append("lower(r_student_name) AS student_key")
+    return f"SELECT {', '.join(selected)} FROM ({cleaned_select(spec_name)})"
+
+
+# Names get inner whitespace collapsed; codes, invoices, dates and amounts are only trimmed.
+COLLAPSED = {"student_name", "organization", "program_name", "city", "kind"}
+
+
+def _cleaner(field: str) -> str:
+    return "clean" if field in COLLAPSED else "trimmed"
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,322 @@
+"""Reading a source workbook (docs/workbooks.md): open it, name its sheets, find its tables.
+
+Sheets are read by fastexcel (calamine) as all-string Arrow columns; typing happens later in
+DuckDB SQL (see typing.py). Only header detection looks at cells from Python, and only at
+the first rows of a sheet (REFERENSI is small, so its blocks are scanned whole).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import pyarrow as pa
+
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.text import printable
+from pipeline_ops.pipeline.workbook.budget import WorkbookBudget, limit
+from pipeline_ops.pipeline.workbook.sources import check_source, read_head
+
+HEADER_SCAN_ROWS = 60
+REFERENCE_SHEET = "referensi"
+
+_MONTH_WORDS = [
+    ("jan", "januari", "january"),
+    ("feb", "februari", "february", "pebruari"),
+    ("mar", "maret", "march"),
+    ("apr", "april"),
+    ("mei", "may"),
+    ("jun", "juni", "june"),
+    ("jul", "juli", "july"),
+    ("agu", "ags", "agt", "agustus", "august", "aug"),
+    ("sep", "september", "sept"),
+    ("okt", "oktober", "october", "oct"),
+    ("nov", "november", "nopember"),
+    ("des", "desember", "december", "dec"),
+]
+MONTH_WORDS: dict[str, int] = (
+    {word: number for number, words in enumerate(_MONTH_WORDS, 1) for word in words}
+    | {f"{n:02d}": n for n in range(1, 13)}
+    | {str(n): n for n in range(1, 13)}
+)
+SHORT_NAMES = ["JAN", "FEB", "MAR", "APR", "MEI", "JUN", "JUL", "AGU", "SEP", "OKT", "NOV", "DES"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table found by its headers: header text → field name; `required` headers locate it."""
+
+    name: str
+    fields: dict[str, str]
+    required: tuple[str, ...]
+
+
+ORDERS = TableSpec(
+    "orders",
+    {
+        "Tanggal": "order_date", "No Invoice": "invoice", "Nama Siswa": "student_name",
+        "Organisasi": "organization", "Kode Program": "program_code", "Unit": "unit",
+        "Harga": "price", "Diskon": "discount", "Dibayar": "paid",
+        "Metode Bayar": "payment_method", "Status": "status",
+    },
+    ("Tanggal", "No Invoice", "Nama Siswa", "Kode Program", "Harga", "Dibayar", "Status"),
+)  # fmt: skip
+PROGRAMS = TableSpec(
+    "programs",
+    {"Kode Program": "program_code", "Nama Program": "program_name", "Unit": "unit",
+     "Harga": "price", "Target Siswa": "target_students"},
+    ("Kode Program", "Nama Program", "Unit", "Harga", "Target Siswa"),
+)  # fmt: skip
+ORGANIZATIONS = TableSpec(
+    "organizations",
+    {"Nama Organisasi": "organization", "Kota": "city", "Jenis": "kind"},
+    ("Nama Organisasi",),
+)
+TARGETS = TableSpec(
+    "targets",
+    {"Bulan": "month", "Unit": "unit", "Target Pendapatan": "revenue_target"},
+    ("Bulan", "Unit", "Target Pendapatan"),
+)
+REFERENCE_SPECS = (PROGRAMS, ORGANIZATIONS, TARGETS)
+
+
+def norm_header(value: object) -> str:
+    """Header text compared case-insensitively, trimmed, inner whitespace collapsed."""
+    text = re.sub(r"\s+", " ", str(value or "").replace("\xa0", " ")).strip().lower()
+    return text.rstrip(".:").strip()
+
+
+def month_of_sheet(name: str) -> int | None:
+    return MONTH_WORDS.get(norm_header(name))
+
+
+def column_letter(index: int) -> str:
+    """0-based absolute column index → Excel letters (0 → A, 27 → AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class Sheet:
+    """One sheet as strings: row i of `data` is Excel row i + 1; `letters` name its columns."""
+
+    name: str
+    data: pa.RecordBatch
+    letters: list[str]
+
+    def head(self, rows: int = HEADER_SCAN_ROWS) -> list[list[str | None]]:
+        sliced = self.data.slice(0, rows)
+        columns = [col.to_pylist() for col in sliced.columns]
+        return [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
+@dataclass
+class Located:
+    """A table inside a sheet: header row, data rows [start, end) and field → column index."""
+
+    spec: TableSpec
+    sheet: Sheet
+    header_index: int
+    end_index: int
+    columns: dict[str, int]
+
+    def letters(self) -> dict[str, str]:
+        return {field: self.sheet.letters[i] for field, i in self.columns.items()}
+
+
+class Workbook:
+    """An opened source workbook. Raises PipelineError (naming the file) for non-workbooks."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        check_file(path)
+        self.budget = WorkbookBudget(path)
+        try:
+            self.reader = fastexcel.read_excel(str(path))
+            self.sheet_names = list(self.reader.sheet_names)
+        except Exception as exc:  # calamine reports zip/XML damage as plain errors
+            if _is_opendocument(path):
+                raise PipelineError(
+                    f"{path}: the file is an OpenDocument spreadsheet (.ods); save it from"
+                    " LibreOffice or Excel as .xlsx"
+                ) from None
+            raise PipelineError(
+                f"{path}: not a readable .xlsx workbook ({_first_line(exc)})"
+            ) from None
+
+    def sheet(self, name: str, *, max_rows: int | None = None) -> Sheet:
+        self.budget.check_sheet(name, max_rows=max_rows)
+        try:
+            loaded = self.reader.load_sheet(
+                name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True
+            )
+            data, errors = loaded.to_arrow_with_errors()
+        except Exception as exc:
+            raise PipelineError(
+                f"{self.path} sheet {printable(name)}: cannot read ({_first_line(exc)})"
+            ) from None
+        if errors:
+            data = _with_error_text(data, errors.errors)
+        letters = [column_letter(c.absolute_index) for c in loaded.available_columns()]
+        return Sheet(name, data, letters)
+
+    def reference(self) -> Sheet:
+        """REFERENSI, whose rows header detection walks in Python: its length is bounded."""
+        name = self.reference_sheet()
+        return self.sheet(name, max_rows=limit("WORKBOOK_MAX_REFERENCE_ROWS"))
+
+    def month_sheets(self) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for name in self.sheet_names:
+            month = month_of_sheet(name)
+            if month is None:
+                continue
+            if month in found:
+                raise PipelineError(
+                    f"{self.path}: sheets '{found[month]}' and '{name}' are both month {month};"
+                    " keep one."
+                )
+            found[month] = name
+        return found
+
+    def reference_sheet(self) -> str:
+        for name in self.sheet_names:
+            if norm_header(name) == REFERENCE_SHEET:
+                return name
+        raise PipelineError(
+            f"{self.path}: no REFERENSI sheet (sheets: {', '.join(self.sheet_names) or 'none'})"
+        )
+
+
+EXCEL_ERRORS = {
+    "Ref": "#REF!", "Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Name": "#NAME?",
+    "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA",
+}  # fmt: skip
+
+
+def _with_error_text(data: pa.RecordBatch, errors: list) -> pa.RecordBatch:
+    """calamine reads formula errors as blanks; put their Excel text back so validation says
+    `Harga '#REF!' is not an amount of money` instead of `Harga is blank`."""
+    arrays = list(data.columns)
+    patched: dict[int, list] = {}
+    for error in errors:
+        row, col = error.position
+        kind = re.search(r"Error\((\w+)\)", error.detail)
+        values = patched.setdefault(col, arrays[col].to_pylist())
+        values[row] = EXCEL_ERRORS.get(kind.group(1), "#ERROR") if kind else "#ERROR"
+    for col, values in patched.items():
+        arrays[col] = pa.array(values, pa.string())
+    return pa.RecordBatch.from_arrays(arrays, names=data.schema.names)
+
+
+def check_file(path: Path) -> None:
+    """Name the common non-workbooks before calamine gives a zip error about them."""
+    check_source(path)
+    magic = read_head(path, 8)
+    if not magic:
+        raise PipelineError(f"{path}: the file is empty (0 bytes), not an .xlsx workbook")
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise PipelineError(
+            f"{path}: the file is password-protected (encrypted) or an old .xls workbook;"
+            " save it unprotected as .xlsx"
+        )
+    if not magic.startswith(b"PK"):
+        kind = "text (a CSV renamed .xlsx?)" if _looks_like_text(path) else "not a workbook"
+        raise PipelineError(f"{path}: the file is {kind}; save it from Excel as .xlsx")
+
+
+def _is_opendocument(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def _looks_like_text(path: Path) -> bool:
+    text = read_head(path, 4096).decode("utf-8", "replace")
+    return text.count("\ufffd") <= 3 and "\0" not in text
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def header_positions(row: list[str | None], spec: TableSpec) -> dict[str, int]:
+    """Field → column index for the spec's headers present in `row` (first one wins)."""
+    wanted = {norm_header(h): field for h, field in spec.fields.items()}
+    found: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        field = wanted.get(norm_header(cell))
+        if field and field not in found:
+            found[field] = index
+    return found
+
+
+def _has_required(row: list[str | None], spec: TableSpec) -> bool:
+    present = {norm_header(c) for c in row if c is not None}
+    return all(norm_header(h) in present for h in spec.required)
+
+
+def find_header(rows: list[list[str | None]], spec: TableSpec, start: int = 0) -> int | None:
+    for index in range(start, len(rows)):
+        if _has_required(rows[index], spec):
+            return index
+    return None
+
+
+def locate_month_table(sheet: Sheet, path: Path) -> Located:
+    rows = sheet.head()
+    index = find_header(rows, ORDERS)
+    if index is None:
+        raise PipelineError(_missing_columns_message(rows, ORDERS, sheet.name, path))
+    return Located(ORDERS, sheet, index, sheet.data.num_rows, header_positions(rows[index], ORDERS))
+
+
+def _missing_columns_message(rows, spec: TableSpec, sheet: str, path: Path) -> str:
+    """Name the missing headers on the row that looks most like the header row."""
+    best, best_count = None, 1
+    for index, row in enumerate(rows):
+        present = {norm_header(c) for c in row if c is not None}
+        count = sum(norm_header(h) in present for h in spec.required)
+        if count > best_count:
+            best, best_count = index, count
+    if best is None:
+        expected = ", ".join(spec.required)
+        return f"{path} sheet {sheet}: no header row with the {spec.name} columns ({expected})"
+    present = {norm_header(c) for c in rows[best] if c is not None}
+    missing = [h for h in spec.required if norm_header(h) not in present]
+    label = "column" if len(missing) == 1 else "columns"
+    names = ", ".join(f"'{m}'" for m in missing)
+    return f"{path} sheet {sheet}: missing required {label} {names} (header row {best + 1})"
+
+
+def _blank(row: list[str | None]) -> bool:
+    return all(c is None or not str(c).strip() for c in row)
+
+
+def locate_reference(sheet: Sheet, path: Path) -> dict[str, Located]:
+    """Stacked blocks: each ends at the first completely blank row or the next block's header."""
+    rows = sheet.head(sheet.data.num_rows)
+    headers = {spec.name: find_header(rows, spec) for spec in REFERENCE_SPECS}
+    if headers["programs"] is None:
+        raise PipelineError(_missing_columns_message(rows, PROGRAMS, sheet.name, path))
+    starts = {i for i in headers.values() if i is not None}
+    found: dict[str, Located] = {}
+    for spec in REFERENCE_SPECS:
+        index = headers[spec.name]
+        if index is None:
+            continue
+        end = index + 1
+        while end < len(rows) and not _blank(rows[end]) and end not in starts:
+            end += 1
+        columns = header_positions(rows[index], spec)
+        found[spec.name] = Located(spec, sheet, index, end, columns)
+    return found
