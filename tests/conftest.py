@@ -3,8 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 from pipeline_ops.models import Entity
+from pipeline_ops.pipeline.roles import setup_roles
+from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
 
 pytest_plugins = ["tests.workbooks", "tests.warehouse_fixtures", "tests.ops_fixtures"]
 
@@ -24,3 +27,22 @@ def data_dir(tmp_path: Path, settings) -> Path:
 @pytest.fixture
 def entity(db) -> Entity:
     return Entity.objects.create(code="IONS", name="IONS")
+
+
+def staff_in(group: str, username: str) -> User:
+    setup_roles()  # the groups exist after migrate; a flushed test database may have lost them
+    user = User.objects.create_user(username, f"{username}@example.com", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def operator(db) -> User:
+    """A staff user in the Pipeline operators group."""
+    return staff_in(OPERATORS_GROUP, "olga")
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    """A staff user in the Report viewers group."""
+    return staff_in(VIEWERS_GROUP, "vic")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -9,23 +8,8 @@ from django.utils import timezone
 from pipeline_ops.models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.launch import AlreadyActive, Work, create_queued_run, execute
-from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(db) -> User:
-    user = User.objects.create_user("olga", "olga@example.com", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
-    return user
-
-
-@pytest.fixture
-def viewer(db) -> User:
-    user = User.objects.create_user("vic", "vic@example.com", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=VIEWERS_GROUP))
-    return user
 
 
 @pytest.fixture

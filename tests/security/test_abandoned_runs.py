@@ -10,13 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.paths import source_workbook
-from pipeline_ops.pipeline.roles import setup_roles
-from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP
 from tests.test_crash import SYNC, kill_when_frozen, start, state, wait_until
 from tests.workbooks import standard_workbook
 
@@ -31,14 +28,6 @@ def workbook(entity: Entity, data_dir: Path) -> Path:
     path = source_workbook("IONS", 2026)
     standard_workbook(path)
     return path
-
-
-@pytest.fixture
-def operator(db) -> User:
-    setup_roles()
-    user = User.objects.create_user("olga", "olga@example.com", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
-    return user
 
 
 def launch_sync(client, entity: Entity) -> str:

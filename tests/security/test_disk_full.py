@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import closing
@@ -21,6 +20,7 @@ import duckdb
 import pytest
 
 from tests import workbooks
+from tests.security.helpers import last_run
 from tests.warehouse_fixtures import BuiltWarehouse, manage, manage_command
 
 HEADROOM = 1024 * 1024  # free space left on the tiny disk: far less than the load needs
@@ -72,14 +72,6 @@ def warehouse_state(path: Path) -> dict[str, list[tuple]]:
             table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
             for table in ("raw_orders", "raw_programs", "raw_targets", "_raw_columns")
         }
-
-
-def last_run(data_dir: Path) -> tuple[str, str, str]:
-    with closing(sqlite3.connect(data_dir / "django.sqlite3")) as db:
-        return db.execute(
-            "SELECT stage, status, error_message FROM pipeline_ops_pipelinerun"
-            " ORDER BY id DESC LIMIT 1"
-        ).fetchone()
 
 
 def test_a_load_that_fills_the_disk_says_no_space_left_and_keeps_the_warehouse(chain, tiny_disk):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.security.helpers import last_run
 from tests.warehouse_fixtures import BuiltWarehouse, manage_command
 
 SECRET = "s3cr3t-ops-token"
@@ -40,14 +40,6 @@ def publish(data_dir: Path, **env: str) -> subprocess.CompletedProcess:
     command = manage_command(data_dir, *args, private_db=True)
     command["env"].update(env)
     return subprocess.run(**command, capture_output=True, timeout=180, check=False)
-
-
-def last_run(data_dir: Path) -> tuple[str, str, str]:
-    with closing(sqlite3.connect(data_dir / "django.sqlite3")) as db:
-        return db.execute(
-            "SELECT stage, status, error_message FROM pipeline_ops_pipelinerun"
-            " ORDER BY id DESC LIMIT 1"
-        ).fetchone()
 
 
 def one_line_failure(proc: subprocess.CompletedProcess) -> str:

@@ -183,7 +183,12 @@ def test_an_operator_pauses_and_resumes_schedules(client, operator, nightly):
 def test_the_real_scheduler_queues_nothing_for_a_paused_schedule_until_it_is_resumed(
     client, operator, nightly
 ):
-    from django_q.scheduler import scheduler
+    from django_q.brokers.orm import ORM
+    from django_q.scheduler import scheduler as run_scheduler
+
+    def scheduler() -> None:
+        # The ORM queue whatever Q_CLUSTER's broker is, so the queued task can be read back.
+        run_scheduler(broker=ORM(list_key="atlas-ops-test"))
 
     Schedule.objects.filter(pk=nightly.pk).update(next_run=timezone.now() - timedelta(minutes=5))
     client.force_login(operator)

@@ -90,17 +90,11 @@ def record_pipeline_start(
     queued: PipelineRun | None = None,
     source_file_hash: str | None = None,
 ) -> PipelineRun:
-    ensure_runs_table(con)
     started = utcnow()
     month, month_end = (months.start, months.end) if months else (None, None)
-    parent_wid = parent.warehouse_id if parent else None
-    (warehouse_id,) = con.execute(
-        "INSERT INTO _pipeline_runs (entity, year, month, month_end, stage, started_at, status,"
-        " source_file_hash, parent_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
-        [entity, year, month, month_end, stage, started, source_file_hash, parent_wid],
-    ).fetchone()
+    row = [entity, year, month, month_end, stage, started, source_file_hash]
     values = {
-        "warehouse_id": warehouse_id,
+        "warehouse_id": _insert_run_row(con, row, parent),
         "status": PipelineRun.Status.RUNNING,
         "started_at": started.replace(tzinfo=UTC),
         "pid": os.getpid(),
@@ -111,16 +105,20 @@ def record_pipeline_start(
         _claim(queued, {**values, "options": {**queued.options, **process}})
         return queued
     return PipelineRun.objects.create(
-        entity=get_entity(entity),
-        year=year,
-        month=month,
-        month_end=month_end,
-        stage=stage,
-        parent=parent,
-        source_file_hash=source_file_hash or "",
-        options=process,
-        **values,
-    )
+        entity=get_entity(entity), year=year, month=month, month_end=month_end, stage=stage,
+        parent=parent, source_file_hash=source_file_hash or "", options=process, **values,
+    )  # fmt: skip
+
+
+def _insert_run_row(con: duckdb.DuckDBPyConnection, row: list, parent: PipelineRun | None) -> int:
+    ensure_runs_table(con)
+    parent_wid = parent.warehouse_id if parent else None
+    (warehouse_id,) = con.execute(
+        "INSERT INTO _pipeline_runs (entity, year, month, month_end, stage, started_at, status,"
+        " source_file_hash, parent_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
+        [*row, parent_wid],
+    ).fetchone()
+    return warehouse_id
 
 
 def record_pipeline_complete(
@@ -148,16 +146,8 @@ def record_pipeline_complete(
     run.row_count = row_count
     run.source_file_hash = source_file_hash or run.source_file_hash
     run.log = "\n".join(filter(None, [run.log, log]))
-    run.save(
-        update_fields=[
-            "status",
-            "completed_at",
-            "error_message",
-            "row_count",
-            "source_file_hash",
-            "log",
-        ]
-    )
+    fields = ["status", "completed_at", "error_message", "row_count", "source_file_hash", "log"]
+    run.save(update_fields=fields)
     return run
 
 

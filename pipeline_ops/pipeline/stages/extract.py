@@ -26,16 +26,14 @@ from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
 from pipeline_ops.pipeline.runs.records import StageContext, get_entity
 from pipeline_ops.pipeline.workbook.cells import install_macros, source_table, typed_select
-from pipeline_ops.pipeline.workbook.reader import (
+from pipeline_ops.pipeline.workbook.reader import SHORT_NAMES, Sheet, Workbook
+from pipeline_ops.pipeline.workbook.sources import file_sha256
+from pipeline_ops.pipeline.workbook.tables import (
     REFERENCE_SPECS,
-    SHORT_NAMES,
     Located,
-    Sheet,
-    Workbook,
     locate_month_table,
     locate_reference,
 )
-from pipeline_ops.pipeline.workbook.sources import file_sha256
 
 REFERENCE_FILES = ("programs", "organizations", "targets")
 WORKERS = 2  # sheets read and typed at once; more than the cores only adds contention

@@ -92,23 +92,9 @@ def load_extracts(
 ) -> dict[str, int]:
     """Replace the rows of the `replace` months in one transaction; returns rows per table."""
     ensure_load_tables(con)
-    scope = "entity = ? AND year = ?"
-    month_list = sorted(files)
-    counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM raw_orders WHERE {scope} AND month IN ?", [entity, year, replace])
-        counts["raw_orders"] = _insert(con, "raw_orders", [files[m] for m in month_list])
-        for table, name in REFERENCE_TABLES.items():
-            con.execute(f"DELETE FROM {table} WHERE {scope}", [entity, year])
-            counts[table] = _insert(con, table, [directory / name])
-        con.execute(
-            f"DELETE FROM _raw_columns WHERE {scope} AND (month IS NULL OR month IN ?)",
-            [entity, year, replace],
-        )
-        columns = [directory / "columns-ref.parquet"]
-        columns += [directory / f"columns-{m:02d}.parquet" for m in month_list]
-        _insert(con, "_raw_columns", columns)
+        counts = _replace_rows(con, (entity, year), files, directory, replace)
         con.execute("COMMIT")
     except duckdb.Error as exc:
         _rollback(con)
@@ -116,6 +102,30 @@ def load_extracts(
     except BaseException:
         _rollback(con)
         raise
+    return counts
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    key: tuple[str, int],
+    files: dict[int, Path],
+    directory: Path,
+    replace: list[int],
+) -> dict[str, int]:
+    scope, month_list = "entity = ? AND year = ?", sorted(files)
+    counts: dict[str, int] = {}
+    con.execute(f"DELETE FROM raw_orders WHERE {scope} AND month IN ?", [*key, replace])
+    counts["raw_orders"] = _insert(con, "raw_orders", [files[m] for m in month_list])
+    for table, name in REFERENCE_TABLES.items():
+        con.execute(f"DELETE FROM {table} WHERE {scope}", [*key])
+        counts[table] = _insert(con, table, [directory / name])
+    con.execute(
+        f"DELETE FROM _raw_columns WHERE {scope} AND (month IS NULL OR month IN ?)",
+        [*key, replace],
+    )
+    columns = [directory / "columns-ref.parquet"]
+    columns += [directory / f"columns-{m:02d}.parquet" for m in month_list]
+    _insert(con, "_raw_columns", columns)
     return counts
 
 

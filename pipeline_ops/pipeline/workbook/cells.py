@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline_ops.pipeline.text import CONTROL_CLASS
-from pipeline_ops.pipeline.workbook.reader import MONTH_WORDS, Located
+from pipeline_ops.pipeline.workbook.reader import MONTH_WORDS
+from pipeline_ops.pipeline.workbook.tables import Located
 
 _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
 # trim(s, chars) and regexp_replace cost several times a regexp_matches, and most cells need

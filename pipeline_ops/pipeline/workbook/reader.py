@@ -45,44 +45,6 @@ MONTH_WORDS: dict[str, int] = (
 SHORT_NAMES = ["JAN", "FEB", "MAR", "APR", "MEI", "JUN", "JUL", "AGU", "SEP", "OKT", "NOV", "DES"]
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    """A table found by its headers: header text → field name; `required` headers locate it."""
-
-    name: str
-    fields: dict[str, str]
-    required: tuple[str, ...]
-
-
-ORDERS = TableSpec(
-    "orders",
-    {
-        "Tanggal": "order_date", "No Invoice": "invoice", "Nama Siswa": "student_name",
-        "Organisasi": "organization", "Kode Program": "program_code", "Unit": "unit",
-        "Harga": "price", "Diskon": "discount", "Dibayar": "paid",
-        "Metode Bayar": "payment_method", "Status": "status",
-    },
-    ("Tanggal", "No Invoice", "Nama Siswa", "Kode Program", "Harga", "Dibayar", "Status"),
-)  # fmt: skip
-PROGRAMS = TableSpec(
-    "programs",
-    {"Kode Program": "program_code", "Nama Program": "program_name", "Unit": "unit",
-     "Harga": "price", "Target Siswa": "target_students"},
-    ("Kode Program", "Nama Program", "Unit", "Harga", "Target Siswa"),
-)  # fmt: skip
-ORGANIZATIONS = TableSpec(
-    "organizations",
-    {"Nama Organisasi": "organization", "Kota": "city", "Jenis": "kind"},
-    ("Nama Organisasi",),
-)
-TARGETS = TableSpec(
-    "targets",
-    {"Bulan": "month", "Unit": "unit", "Target Pendapatan": "revenue_target"},
-    ("Bulan", "Unit", "Target Pendapatan"),
-)
-REFERENCE_SPECS = (PROGRAMS, ORGANIZATIONS, TARGETS)
-
-
 def norm_header(value: object) -> str:
     """Header text compared case-insensitively, trimmed, inner whitespace collapsed."""
     text = re.sub(r"\s+", " ", str(value or "").replace("\xa0", " ")).strip().lower()
@@ -115,20 +77,6 @@ class Sheet:
         sliced = self.data.slice(0, rows)
         columns = [col.to_pylist() for col in sliced.columns]
         return [list(row) for row in zip(*columns, strict=True)] if columns else []
-
-
-@dataclass
-class Located:
-    """A table inside a sheet: header row, data rows [start, end) and field → column index."""
-
-    spec: TableSpec
-    sheet: Sheet
-    header_index: int
-    end_index: int
-    columns: dict[str, int]
-
-    def letters(self) -> dict[str, str]:
-        return {field: self.sheet.letters[i] for field, i in self.columns.items()}
 
 
 class Workbook:
@@ -247,76 +195,3 @@ def _looks_like_text(path: Path) -> bool:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def header_positions(row: list[str | None], spec: TableSpec) -> dict[str, int]:
-    """Field → column index for the spec's headers present in `row` (first one wins)."""
-    wanted = {norm_header(h): field for h, field in spec.fields.items()}
-    found: dict[str, int] = {}
-    for index, cell in enumerate(row):
-        field = wanted.get(norm_header(cell))
-        if field and field not in found:
-            found[field] = index
-    return found
-
-
-def _has_required(row: list[str | None], spec: TableSpec) -> bool:
-    present = {norm_header(c) for c in row if c is not None}
-    return all(norm_header(h) in present for h in spec.required)
-
-
-def find_header(rows: list[list[str | None]], spec: TableSpec, start: int = 0) -> int | None:
-    for index in range(start, len(rows)):
-        if _has_required(rows[index], spec):
-            return index
-    return None
-
-
-def locate_month_table(sheet: Sheet, path: Path) -> Located:
-    rows = sheet.head()
-    index = find_header(rows, ORDERS)
-    if index is None:
-        raise PipelineError(_missing_columns_message(rows, ORDERS, sheet.name, path))
-    return Located(ORDERS, sheet, index, sheet.data.num_rows, header_positions(rows[index], ORDERS))
-
-
-def _missing_columns_message(rows, spec: TableSpec, sheet: str, path: Path) -> str:
-    """Name the missing headers on the row that looks most like the header row."""
-    best, best_count = None, 1
-    for index, row in enumerate(rows):
-        present = {norm_header(c) for c in row if c is not None}
-        count = sum(norm_header(h) in present for h in spec.required)
-        if count > best_count:
-            best, best_count = index, count
-    if best is None:
-        expected = ", ".join(spec.required)
-        return f"{path} sheet {sheet}: no header row with the {spec.name} columns ({expected})"
-    present = {norm_header(c) for c in rows[best] if c is not None}
-    missing = [h for h in spec.required if norm_header(h) not in present]
-    label = "column" if len(missing) == 1 else "columns"
-    names = ", ".join(f"'{m}'" for m in missing)
-    return f"{path} sheet {sheet}: missing required {label} {names} (header row {best + 1})"
-
-
-def _blank(row: list[str | None]) -> bool:
-    return all(c is None or not str(c).strip() for c in row)
-
-
-def locate_reference(sheet: Sheet, path: Path) -> dict[str, Located]:
-    """Stacked blocks: each ends at the first completely blank row or the next block's header."""
-    rows = sheet.head(sheet.data.num_rows)
-    headers = {spec.name: find_header(rows, spec) for spec in REFERENCE_SPECS}
-    if headers["programs"] is None:
-        raise PipelineError(_missing_columns_message(rows, PROGRAMS, sheet.name, path))
-    starts = {i for i in headers.values() if i is not None}
-    found: dict[str, Located] = {}
-    for spec in REFERENCE_SPECS:
-        index = headers[spec.name]
-        if index is None:
-            continue
-        end = index + 1
-        while end < len(rows) and not _blank(rows[end]) and end not in starts:
-            end += 1
-        columns = header_positions(rows[index], spec)
-        found[spec.name] = Located(spec, sheet, index, end, columns)
-    return found

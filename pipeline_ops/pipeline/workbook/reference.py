@@ -19,7 +19,8 @@ from pipeline_ops.pipeline.workbook.cells import (
     source_table,
     typed_select,
 )
-from pipeline_ops.pipeline.workbook.reader import Located, Workbook, locate_reference
+from pipeline_ops.pipeline.workbook.reader import Workbook
+from pipeline_ops.pipeline.workbook.tables import Located, locate_reference
 
 BLOCKS = ("programs", "organizations")
 
