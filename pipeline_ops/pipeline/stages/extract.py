@@ -192,8 +192,9 @@ def _write_month(
 
 
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
-    typed = typed_select(table.spec.name, constants)
-    con.register("src", source_table(table))
+    src, dirty = source_table(table)
+    typed = typed_select(table.spec.name, constants, dirty)
+    con.register("src", src)
     try:
         result = con.execute(f"COPY ({typed} ORDER BY source_row) TO '{dest}' (FORMAT parquet)")
         return int(result.fetchall()[0][0])

@@ -8,6 +8,8 @@ here; every other row is kept, with NULL in a typed column whose text could not 
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,9 +25,6 @@ _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes 
 _month_cases = " ".join(f"WHEN '{name}' THEN {n}" for name, n in MONTH_WORDS.items())
 
 MACROS = rf"""
-CREATE OR REPLACE MACRO no_controls(s) AS CASE
-    WHEN regexp_matches(s, '[{CONTROL_CLASS}]') THEN regexp_replace(s, '[{CONTROL_CLASS}]', '', 'g')
-    ELSE s END;
 CREATE OR REPLACE MACRO trimmed(s) AS nullif(CASE
     WHEN regexp_matches(s, '^[{_SPACES}]|[{_SPACES}]$') THEN trim(s, '{_SPACES}') ELSE s END, '');
 CREATE OR REPLACE MACRO clean(s) AS nullif(CASE
@@ -113,9 +112,13 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS).fetchall()
 
 
-def source_table(table: Located) -> pa.Table:
+def source_table(table: Located) -> tuple[pa.Table, frozenset[str]]:
     """The table's data rows: `r_<field>` text per field, the Excel row number and the first
-    non-empty cell of the whole row (to spot TOTAL/JUMLAH rows). Pure Arrow, no row loop."""
+    non-empty cell of the whole row (to spot TOTAL/JUMLAH rows). Pure Arrow, no row loop.
+
+    Also the fields whose text holds control characters (calamine decodes `_x001B_`): their
+    `r_` column is the text without them and `o_<field>` the text as typed. Honest sheets
+    have none, and finding that out is one byte scan per column, not a regex per cell."""
     data = table.sheet.data.slice(table.header_index + 1, table.end_index - table.header_index - 1)
     rows = data.num_rows
     first_row = table.header_index + 2
@@ -123,27 +126,43 @@ def source_table(table: Located) -> pa.Table:
         "source_row": pa.array(range(first_row, first_row + rows), pa.int32()),
         "first_cell": pc.coalesce(*data.columns) if data.num_columns else _nulls(rows),
     }
+    dirty = set()
     for field in TYPES[table.spec.name]:
         index = table.columns.get(field)
-        columns[f"r_{field}"] = data.column(index) if index is not None else _nulls(rows)
-    return pa.table(columns)
+        text = data.column(index) if index is not None else _nulls(rows)
+        if has_controls(text):
+            dirty.add(field)
+            columns[f"o_{field}"] = text
+            text = pc.replace_substring_regex(text, f"[{CONTROL_CLASS}]", "")
+        columns[f"r_{field}"] = text
+    return pa.table(columns), frozenset(dirty)
 
 
-def cleaned_select(spec_name: str) -> str:
+# Every byte but the C0 controls (tab and newline aside) and DEL: deleting these from a
+# column's bytes leaves only control bytes. C1 controls are two bytes in UTF-8, \xc2\x80-\x9f.
+_NOT_C0 = bytes(b for b in range(256) if not (b < 0x20 and b not in (9, 10)) and b != 0x7F)
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def has_controls(text: pa.Array) -> bool:
+    if text.null_count == len(text) or not pa.types.is_string(text.type):
+        return False
+    values = text.buffers()[2]
+    raw = values.to_pybytes() if values is not None else b""
+    return bool(raw.translate(None, _NOT_C0)) or (b"\xc2" in raw and bool(_C1.search(raw)))
+
+
+def cleaned_select(spec_name: str, dirty: frozenset[str] = frozenset()) -> str:
     """Step 1 over `src`: trimmed text per field, blank and TOTAL/JUMLAH rows dropped. Not
     materialised: DuckDB computes each cleaned column once for the typing step above it, and
-    copying the strings into a temp table costs more than it saves."""
+    copying the strings into a temp table costs more than it saves. A `dirty` field's
+    `*_raw` twin comes from the text as typed (`o_`), controls included."""
     types = TYPES[spec_name]
     cleaned = ", ".join(f"{_cleaner(f)}(r_{f}) AS r_{f}" for f in types)
-    originals = "".join(f", trimmed(o_{f}) AS o_{f}" for f, (_, raw) in types.items() if raw)
-    # Control characters go first, in their own projection so each cell is searched once;
-    # the `*_raw` twins keep the text as typed, controls included.
-    visible = ", ".join(f"no_controls(r_{f}) AS r_{f}" for f in types)
-    kept = "".join(f", r_{f} AS o_{f}" for f, (_, raw) in types.items() if raw)
+    originals = "".join(f", trimmed(o_{f}) AS o_{f}" for f in types if f in dirty)
     not_blank = "coalesce(" + ", ".join(f"r_{f}" for f in types) + ") IS NOT NULL"
     return (
-        f"SELECT * FROM (SELECT source_row, first_cell, {cleaned}{originals} FROM"
-        f" (SELECT source_row, first_cell, {visible}{kept} FROM src))"
+        f"SELECT * FROM (SELECT source_row, first_cell, {cleaned}{originals} FROM src)"
         f" WHERE {not_blank}"
         " AND NOT coalesce(regexp_matches(first_cell, '^\\s*(TOTAL|JUMLAH)\\b', 'i'), false)"
     )
@@ -153,20 +172,23 @@ def _nulls(rows: int) -> pa.Array:
     return pa.nulls(rows, pa.string())
 
 
-def typed_select(spec_name: str, constants: dict[str, object]) -> str:
+def typed_select(
+    spec_name: str, constants: dict[str, object], dirty: frozenset[str] = frozenset()
+) -> str:
     """Step 2 over step 1: typed columns, `*_raw` twins; `constants` (entity, year, hash,
     then month and sheet of an orders sheet, or the sheet of a REFERENSI block) become
-    literals, in that order. Reads the registered Arrow table `src`."""
+    literals, in that order. Reads the registered Arrow table `src`; `dirty` comes with it
+    from `source_table`."""
     types = TYPES[spec_name]
     selected = [f"{_literal(v)} AS {k}" for k, v in constants.items()]
     selected.append("source_row")
     for field, (expr, keeps_raw) in types.items():
         selected.append(f"{expr} AS {field}")
         if keeps_raw:
-            selected.append(f"o_{field} AS {field}_raw")
+            selected.append(f"{'o' if field in dirty else 'r'}_{field} AS {field}_raw")
     if spec_name == "orders":
         selected.append("lower(r_student_name) AS student_key")
-    return f"SELECT {', '.join(selected)} FROM ({cleaned_select(spec_name)})"
+    return f"SELECT {', '.join(selected)} FROM ({cleaned_select(spec_name, dirty)})"
 
 
 # Names get inner whitespace collapsed; codes, invoices, dates and amounts are only trimmed.

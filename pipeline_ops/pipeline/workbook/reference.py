@@ -2,7 +2,7 @@
 
 `seed` needs the reference rows before any sync has run, so it cannot read extract's
 Parquet files. It gets them here instead: the blocks are found by the same
-`locate_reference` and typed by the same SQL (`typing.typed_select`, the one money, date
+`locate_reference` and typed by the same SQL (`cells.typed_select`, the one money, date
 and name parser of the product), in a private in-memory DuckDB.
 """
 
@@ -45,9 +45,10 @@ def _typed_rows(con: duckdb.DuckDBPyConnection, table: Located | None) -> list[d
     if table is None:
         return []
     fields = list(TYPES[table.spec.name])
-    con.register("src", source_table(table))
+    src, dirty = source_table(table)
+    con.register("src", src)
     try:
-        typed = typed_select(table.spec.name, {})
+        typed = typed_select(table.spec.name, {}, dirty)
         rows = con.execute(
             f"SELECT {', '.join(fields)} FROM ({typed}) ORDER BY source_row"
         ).fetchall()
