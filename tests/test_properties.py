@@ -168,7 +168,7 @@ def python_totals(meant: list[dict]) -> dict[tuple[int, str], tuple[int, int, in
     return {k: tuple(v) for k, v in totals.items()}
 
 
-@settings(max_examples=4, **SETTINGS)
+@settings(max_examples=3, **SETTINGS)
 @given(book=workbooks())
 def test_sync_revenue_marts_equal_a_plain_python_sum(book, entity, data_dir):
     year, progs, cells, meant = book

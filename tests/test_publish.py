@@ -303,7 +303,7 @@ def test_a_publish_killed_at_random_moments_leaves_each_month_fully_old_or_fully
     assert new[1] != old[1] and new[2] != old[2]
     rng = random.Random(20260101)
     seen, mid_publish = [], 0
-    for _ in range(10):
+    for _ in range(6):
         _restore(snapshot, data_dir)
         known = set(PipelineRun.objects.values_list("pk", flat=True))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

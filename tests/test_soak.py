@@ -33,9 +33,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ENTITIES = ("IONS", "ALFA", "BETA")
 CHAIN = ("sync", "publish", "report")
+# Three entities at once, monthly and quarterly: what the 2-worker claim and the lock must
+# keep apart. The 20-chain version (`make soak`) repeats it at length.
 SHORT = [
     Work("chain", "IONS", 2026, MonthRange(1, 1), then=CHAIN),
-    Work("chain", "IONS", 2026, MonthRange(2, 2), then=CHAIN),
     Work("chain", "ALFA", 2026, MonthRange(1, 3), "quarterly", CHAIN),
     Work("chain", "BETA", 2026, MonthRange(1, 3), "quarterly", CHAIN),
 ]
