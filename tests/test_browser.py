@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from playwright.sync_api import sync_playwright
 
 from pipeline_ops.models import PipelineRun
@@ -33,7 +32,7 @@ def shoot(page, name: str) -> None:
 
 def log_in(page, base: str) -> None:
     page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "boss")
+    page.fill("#id_username", "olga")
     page.fill("#id_password", "pw")
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
@@ -61,12 +60,24 @@ def watch_run_page(page, url: str, timeout: float = 240) -> None:
     assert page.locator(".run-heading .run-success").count(), page.inner_text("#content")
 
 
-def test_a_user_logs_in_launches_the_chain_watches_it_succeed_and_downloads_the_report(
-    live_server, entity, data_dir, tmp_path, monkeypatch
+def assert_chain_ran_in_order(run: PipelineRun) -> None:
+    run.refresh_from_db()
+    assert (run.stage, run.month, run.month_end) == ("chain", 2, 2)
+    stages = list(run.children.order_by("id").values_list("stage", "status"))
+    assert stages == [("sync", "success"), ("publish", "success"), ("report", "success")]
+    sync = run.children.get(stage="sync")
+    leaves = list(sync.children.order_by("id").values_list("stage", flat=True))
+    assert leaves == ["extract", "load", "validate", "transform"]
+    assert run.completed_at >= run.children.get(stage="report").completed_at
+
+
+def test_an_operator_logs_in_launches_the_chain_watches_it_succeed_and_downloads_the_report(
+    live_server, entity, operator, data_dir, tmp_path, monkeypatch
 ):
+    """Through the admin as a Pipeline operator (no superuser): action → queue → a real
+    qcluster → the chain's runs → the report it made."""
     # Playwright's sync API runs an event loop in this thread; the ORM reads here are safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    User.objects.create_superuser("boss", "boss@example.com", "pw")
     standard_workbook(source_workbook("IONS", 2026))
     with running_worker(data_dir), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -74,7 +85,9 @@ def test_a_user_logs_in_launches_the_chain_watches_it_succeed_and_downloads_the_
         log_in(page, live_server.url)
         launch_chain(page, live_server.url)
         run = PipelineRun.objects.get(parent__isnull=True)
+        assert run.triggered_by == operator and run.trigger == "admin"
         watch_run_page(page, f"{live_server.url}/admin/pipeline_ops/pipelinerun/{run.pk}/change/")
+        assert_chain_ran_in_order(run)
         assert page.locator(".progress-strip .step-done").count() >= 6
         shoot(page, "run-page.png")
         page.goto(f"{live_server.url}/admin/?year=2026")
