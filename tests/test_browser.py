@@ -30,9 +30,9 @@ def shoot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / name), full_page=True)
 
 
-def log_in(page, base: str) -> None:
+def log_in(page, base: str, username: str = "olga") -> None:
     page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "olga")
+    page.fill("#id_username", username)
     page.fill("#id_password", "pw")
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")

@@ -85,7 +85,7 @@ def chromium(live_server, monkeypatch):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.console_messages = []
         page.on("console", lambda msg: page.console_messages.append(msg.text))
-        log_in(page, live_server.url)
+        log_in(page, live_server.url, "boss")
         yield page
         browser.close()
 
