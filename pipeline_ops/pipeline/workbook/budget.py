@@ -186,10 +186,14 @@ class WorkbookBudget:
             return UsedRange(0, 0, "no cells")
         columns = [column_number(c.decode()) for c in letters] or [1]
         first, last = (min(rows), min(columns)), (max(rows), max(columns))
-        return _range(first, last, f"{_letters(first[1])}{first[0]}:{_letters(last[1])}{last[0]}")
+        return _range(
+            first, last, f"{column_letters(first[1])}{first[0]}:{column_letters(last[1])}{last[0]}"
+        )
 
 
-def _letters(number: int) -> str:
+def column_letters(number: int) -> str:
+    """1-based column number → Excel letters (1 → A, 28 → AB); no upper bound, so a hostile
+    reference can still be named."""
     letters = ""
     while number:
         number, rem = divmod(number - 1, 26)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.text import printable
-from pipeline_ops.pipeline.workbook.budget import WorkbookBudget, limit
+from pipeline_ops.pipeline.workbook.budget import WorkbookBudget, column_letters, limit
 from pipeline_ops.pipeline.workbook.sources import check_source, read_head
 
 HEADER_SCAN_ROWS = 60
@@ -57,12 +57,7 @@ def month_of_sheet(name: str) -> int | None:
 
 def column_letter(index: int) -> str:
     """0-based absolute column index → Excel letters (0 → A, 27 → AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return column_letters(index + 1)
 
 
 @dataclass
