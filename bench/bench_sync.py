@@ -35,8 +35,8 @@ def _sync() -> tuple[float, list[dict]]:
 
 
 def _bare_dbt_build() -> float:
+    from pipeline_ops.pipeline.dbt import dbt_command, dbt_env, project_dir
     from pipeline_ops.pipeline.runs.locking import pipeline_lock
-    from pipeline_ops.pipeline.stages.transform import dbt_command, dbt_env, project_dir
 
     with pipeline_lock({"stage": "bench dbt build"}):
         started = time.perf_counter()

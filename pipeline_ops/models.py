@@ -59,6 +59,7 @@ class PipelineRun(models.Model):
         QUEUED = "queued"
         RUNNING = "running"
         SUCCESS = "success"
+        PARTIAL = "partial"  # a transform limited by --select: never makes the marts current
         FAILED = "failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)  # work that is not finished yet

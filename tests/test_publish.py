@@ -11,10 +11,12 @@ from django.core.management import CommandError, call_command
 
 from pipeline_ops import opsdb
 from pipeline_ops.models import DimensionCache, PipelineRun
+from pipeline_ops.pipeline import blocks
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.schema import ensure_raw_tables
 from pipeline_ops.pipeline.stages import publish
 from pipeline_ops.pipeline.stages.publish import run_publish
 from tests.ops_fixtures import (
@@ -187,12 +189,19 @@ def test_a_failure_in_the_last_statement_leaves_every_table_as_before(warehouse,
     assert ops_checksum() != before
 
 
-def test_it_refuses_a_month_whose_latest_validate_failed(warehouse, data_dir):
-    record_warehouse_run("IONS", 2026, "validate", month=2, status="failed")
-    with pytest.raises(PipelineError, match="Month 2: its latest validate"):
-        publish_months("1-2")
+def block(month: int, first: str = "FEB!D2 blank_student: Nama Siswa is blank") -> None:
+    with pipeline_lock(), connect() as con:
+        ensure_raw_tables(con)
+        blocks.store(con, "IONS", 2026, [month], {month: (1, first)})
+
+
+def test_it_refuses_a_month_validation_blocked_even_with_force(warehouse, data_dir):
+    block(2)
+    for force in (False, True):
+        with pytest.raises(PipelineError, match=r"validation blocks IONS 2026 Feb .*FEB!D2"):
+            publish_months("1-2", force=force)
     assert not (data_dir / "ops.db").exists()
-    assert PipelineRun.objects.get(stage="publish").status == "failed"
+    assert {r.status for r in PipelineRun.objects.filter(stage="publish")} == {"failed"}
 
 
 def test_it_refuses_a_month_loaded_after_the_last_transform(warehouse):
@@ -209,11 +218,11 @@ def test_it_refuses_a_month_without_orders_rather_than_wipe_it(warehouse):
 
 
 def test_force_publishes_anyway_and_warns(warehouse, built_warehouse):
-    record_warehouse_run("IONS", 2026, "validate", month=1, status="failed")
+    record_warehouse_run("IONS", 2026, "load", month=1)
     warnings: list[str] = []
     run = publish_months("1", force=True, warn=warnings.append)
     assert run.status == "success"
-    assert any("--force" in w and "validate" in w for w in warnings)
+    assert any("--force" in w and "transform is older" in w for w in warnings)
     january = [o for o in built_warehouse.orders if o["month"] == 1]
     assert ops_rows("SELECT count(*) FROM commerce_order") == [(len(january),)]
 
@@ -235,8 +244,8 @@ def test_the_command_publishes_and_reports_counts(entity):
 
 def test_the_command_refusal_is_exit_1_and_force_warns_on_stderr(entity):
     fake_warehouse(month_orders(1, 2))
-    record_warehouse_run("IONS", 2026, "validate", month=1, status="failed")
-    with pytest.raises(CommandError, match="latest validate") as caught:
+    record_warehouse_run("IONS", 2026, "load", month=1)
+    with pytest.raises(CommandError, match="transform is older") as caught:
         call_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1")
     assert caught.value.returncode == 1
     err = StringIO()

@@ -45,6 +45,15 @@ CREATE TABLE IF NOT EXISTS _validation_issues (
     sheet VARCHAR, cell VARCHAR, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL,
     message VARCHAR NOT NULL, value VARCHAR, run_id BIGINT
 );
+-- Months validation found errors in, written with the issues (validate): dbt leaves their
+-- orders out and publish/report refuse them until a clean workbook is validated.
+CREATE TABLE IF NOT EXISTS _blocked_months (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
+    errors INTEGER NOT NULL, first_issue VARCHAR NOT NULL
+);
+-- The entity-years the running dbt build may touch (transform writes it under the lock);
+-- marts replace only these rows and tests check only them.
+CREATE TABLE IF NOT EXISTS _build_scope (entity VARCHAR NOT NULL, year INTEGER NOT NULL);
 """
 
 RAW_TABLES = ("raw_orders", "raw_programs", "raw_organizations", "raw_targets")

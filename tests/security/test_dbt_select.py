@@ -105,4 +105,4 @@ def test_an_accepted_selector_still_builds_just_what_it_selects(chain):
     results = json.loads((chain / "dbt" / "target" / "run_results.json").read_text())
     models = {r["unique_id"] for r in results["results"] if r["unique_id"].startswith("model.")}
     assert models == {"model.atlas.stg_orders"}
-    assert transform_runs(chain)[-1] == "success"
+    assert transform_runs(chain)[-1] == "partial"

@@ -4,3 +4,4 @@ select
     entity, year, month, invoice, order_date, student_name, student_key, organization,
     program_code, program_name, unit, net_amount, paid
 from {{ ref('int_enrollments') }}
+{{ where_in_build_scope() }}

@@ -6,3 +6,4 @@ select
     unit, price, discount, paid, payment_method, status,
     program_name, net_amount, is_cancelled
 from {{ ref('int_orders') }}
+{{ where_in_build_scope() }}

@@ -3,10 +3,12 @@
 with programs as (
     select entity, year, program_code, program_name, unit, target_students
     from {{ ref('stg_programs') }}
+    {{ where_in_build_scope() }}
 ),
 
 loaded_months as (
     select distinct entity, year, month from {{ ref('int_orders') }}
+    {{ where_in_build_scope() }}
 ),
 
 enrollments as (
@@ -15,6 +17,7 @@ enrollments as (
         count(*) as enrollments,
         sum(net_amount) as revenue
     from {{ ref('int_enrollments') }}
+    {{ where_in_build_scope() }}
     group by entity, year, month, program_code
 )
 

@@ -3,6 +3,7 @@
 -- non-BATAL orders; orders counts every order, cancelled the BATAL ones.
 with orders as (
     select * from {{ ref('int_orders') }}
+    {{ where_in_build_scope() }}
 ),
 
 loaded_months as (

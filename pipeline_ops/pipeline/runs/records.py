@@ -192,6 +192,7 @@ class StageContext:
     row_count: int | None = None
     source_file_hash: str | None = None
     lines: list[str] = field(default_factory=list)
+    outcome: str = "success"  # or "partial": did what it was asked, not all there is
 
     def log(self, line: str) -> None:
         self.lines.append(line)
@@ -233,7 +234,7 @@ def stage_run(
         except BaseException as exc:
             _finish(ctx, "failed", _failure_text(exc))
             raise
-        _finish(ctx, "success", "")
+        _finish(ctx, ctx.outcome, "")
 
 
 def _finish(ctx: StageContext, status: str, error: str) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipeline_ops import opsdb
+from pipeline_ops.pipeline.blocks import refuse_blocked
 from pipeline_ops.pipeline.dimensions import Dimensions, mirror
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
@@ -53,6 +54,7 @@ def _needs_months(call: StageCall) -> StageCall:
 def run_publish(call: StageCall, ctx: StageContext) -> None:
     entity, year, months = call.entity, call.year, call.months
     with connect() as con:
+        refuse_blocked(con, entity, year, months.months, "publish")
         problems = refusal_reasons(con, entity, year, months)
         _refuse_unless(call.option("force", False), problems)
         orders = read_orders(con, entity, year, months)
@@ -81,15 +83,13 @@ def _refuse_unless(force: bool, problems: list[str]) -> None:
 def refusal_reasons(
     con: duckdb.DuckDBPyConnection, entity: str, year: int, months: MonthRange
 ) -> list[str]:
-    """Why each month may not be published: failed validation or a stale transform."""
+    """Why each month may not be published (past --force): nothing loaded, or a transform
+    older than the load. A month validation blocked is refused before, without --force."""
     transform = runs.get_last_run(con, entity=entity, year=year, stage="transform")
     reasons = []
     for month in months.months:
         scope = {"entity": entity, "year": year, "month": month}
-        validate = runs.get_last_run(con, stage="validate", status=None, **scope)
         load = runs.get_last_run(con, stage="load", **scope)
-        if validate is not None and validate["status"] != "success":
-            reasons.append(f"Month {month}: its latest validate (run {validate['id']}) failed.")
         if load is None:
             reasons.append(f"Month {month}: nothing has been loaded for {entity} {year}.")
         elif runs.transform_is_behind(

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 
 from pipeline_ops.models import PipelineRun, Report
+from pipeline_ops.pipeline.blocks import refuse_blocked
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange, Period, previous_period, resolve_period
 from pipeline_ops.pipeline.reports import data
@@ -84,8 +85,11 @@ def run_format(call: StageCall, ctx: StageContext) -> None:
     for line in warnings:
         if call.option("warn"):
             call.option("warn")(f"Warning: {line}")
+    period = call.option("period")
     with connect() as con:
-        report = build_report(con, call.option("period"), list(warnings))
+        months = period.months.months if period.months else list(range(1, 13))
+        refuse_blocked(con, call.entity, call.year, months, f"report {period.stem}")
+        report = build_report(con, period, list(warnings))
     path = call.option("period").path(".json")
     write_atomically(path, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
     ctx.row_count = report["orders"]["total"]

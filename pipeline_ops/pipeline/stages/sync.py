@@ -2,7 +2,9 @@
 
 A parent `sync` run record with one child record per stage. The pipeline lock is taken
 once for the whole chain (it is re-entrant in this process), so no other process can slip
-in between load and transform. The chain stops at the first failed stage.
+in between load and transform. The chain stops at the first failed stage, except when
+validation blocked only some months: the clean ones are transformed, then the sync fails
+naming the blocked months (pipeline/blocks.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.blocks import BlockedMonths
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded
@@ -26,15 +29,22 @@ def _months_text(months: MonthRange | None) -> str:
 def run_sync(call: StageCall, ctx: StageContext) -> None:
     """Run the sync stages in order; raise PipelineError naming the stage that failed."""
     started = time.monotonic()
-    children = {}
+    blocked: BlockedMonths | None = None
     for stage in registry.children("sync"):
-        children[stage.name] = _run_stage(stage, call, ctx.run)
-        ctx.log(
-            f"{stage.name}: run {children[stage.name].pk}, {children[stage.name].row_count} rows"
-        )
-    ctx.row_count = children["load"].row_count  # the orders this sync brought in
+        try:
+            child = _run_stage(stage, call, ctx.run)
+        except BlockedMonths as exc:
+            if not exc.clean:
+                raise PipelineError(f"sync stopped at {stage.name}: {exc}") from exc
+            blocked = exc  # the clean months go on; the sync still fails at the end
+            continue
+        ctx.log(f"{stage.name}: run {child.pk}, {child.row_count} rows")
+        if stage.name == "load":
+            ctx.row_count = child.row_count  # the orders this sync brought in
     elapsed = time.monotonic() - started
     call.say(f"sync {call.entity} {call.year}{_months_text(call.months)} done in {elapsed:.1f}s")
+    if blocked is not None:
+        raise PipelineError(f"sync finished without the blocked months: {blocked}")
 
 
 def _run_stage(stage: registry.Stage, call: StageCall, parent: PipelineRun) -> PipelineRun:
@@ -44,6 +54,9 @@ def _run_stage(stage: registry.Stage, call: StageCall, parent: PipelineRun) -> P
     started = time.monotonic()
     try:
         child = stage.function(call.entity, call.year, call.months, **call.nested(parent))
+    except BlockedMonths:
+        call.say(f"[{stage.name}] blocked months after {time.monotonic() - started:.1f}s")
+        raise
     except PipelineError as exc:
         call.say(f"[{stage.name}] failed after {time.monotonic() - started:.1f}s")
         raise PipelineError(f"sync stopped at {stage.name}: {exc}") from exc

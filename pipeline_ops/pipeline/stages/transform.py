@@ -1,192 +1,63 @@
-"""`transform`: `dbt build` of analytics/ in a subprocess.
+"""`transform`: a scoped `dbt build` of analytics/ (docs/pipeline.md, "Scoped builds").
 
-dbt opens the DuckDB file itself, so this process holds the pipeline lock for the whole
-build while keeping no connection of its own open (DuckDB allows one writer process).
-dbt's target/ and logs/ go under PIPELINE_DATA_DIR so parallel test runs and a read-only
-checkout never collide. Per-node results come from dbt's `run_results.json`.
+A build is asked for a list of entity-years (its scope): they are written to the
+warehouse's `_build_scope` under the lock, the marts replace only their rows and the tests
+check only them, so another entity's data can neither fail nor slow the build. dbt runs in
+a subprocess (pipeline_ops/pipeline/dbt.py) while this process keeps the lock and no open
+connection. A `--select` build is recorded `partial`: it never counts as the transform
+that made the marts current.
 """
 
 from __future__ import annotations
 
-import ctypes
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
-from django.conf import settings
+import duckdb
 
+from pipeline_ops.pipeline.dbt import DbtResult, failure_message, run_dbt_build
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.paths import data_dir
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.records import StageContext
-from pipeline_ops.pipeline.runs.warehouse import connect, released, warehouse_path
-from pipeline_ops.pipeline.schema import RAW_TABLES
-from pipeline_ops.pipeline.selectors import split_select
+from pipeline_ops.pipeline.runs.warehouse import connect, released
+from pipeline_ops.pipeline.schema import RAW_TABLES, ensure_raw_tables
 
-PR_SET_PDEATHSIG = 1
-# Resolved here, not in the forked child (dlopen after fork can deadlock).
-_PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
-FAILED_STATUSES = {"error", "fail", "runtime error"}
-TAIL_LINES = 15
+Scope = list[tuple[str, int]]
 
 
-@dataclass
-class DbtResult:
-    returncode: int
-    output: str
-    seconds: float
-    nodes: list[dict] = field(default_factory=list)
-    command: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[dict]:
-        return [n for n in self.nodes if n["status"] in FAILED_STATUSES]
-
-    @property
-    def skipped(self) -> list[dict]:
-        return [n for n in self.nodes if n["status"] == "skipped"]
-
-    def tail(self, lines: int = TAIL_LINES) -> list[str]:
-        return [line for line in self.output.splitlines() if line.strip()][-lines:]
-
-
-def project_dir() -> Path:
-    return Path(settings.DBT_PROJECT_DIR)
-
-
-def dbt_dir() -> Path:
-    return data_dir() / "dbt"
-
-
-def dbt_executable() -> Path:
-    # The dbt of this interpreter's venv, whatever PATH says.
-    return Path(sys.executable).parent / "dbt"
-
-
-def dbt_command(select: str | None = None) -> list[str]:
-    project = str(project_dir())
-    command = [str(dbt_executable()), "build", "--project-dir", project, "--profiles-dir", project]
-    command += ["--target-path", str(dbt_dir() / "target"), "--log-path", str(dbt_dir() / "logs")]
-    if select:
-        try:
-            command += ["--select", *split_select(select)]
-        except ValueError as exc:
-            # Also refused here, not only at the flag: a task or the shell may call this, and
-            # a token like `--target-path` would make dbt write outside the data dir.
-            raise PipelineError(f"Refusing to run dbt: {exc}") from None
-    return command
-
-
-def dbt_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DBT_DUCKDB_PATH=str(warehouse_path()),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DBT_USE_COLORS="false",
-    )
-    return env
-
-
-def run_dbt_build(select: str | None = None) -> DbtResult:
-    """One `dbt build`; the caller holds the pipeline lock and no DuckDB connection."""
-    command = dbt_command(select)  # first: a refused --select must change nothing
-    results_file = dbt_dir() / "target" / "run_results.json"
-    results_file.unlink(missing_ok=True)  # never report a previous build's nodes
-    started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            command,
-            env=dbt_env(),
-            cwd=project_dir(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=_die_with_parent,
+def build(scope: Scope, select: str | None = None) -> DbtResult:
+    """One dbt build of `scope`. The caller holds the pipeline lock; the stage's connection
+    is closed while dbt has the file. Raises PipelineError when dbt selected nothing."""
+    with connect() as con:
+        write_build_scope(con, scope)
+    with released():  # dbt is another process: it needs the file to itself
+        result = run_dbt_build(select)
+    if result.returncode == 0 and not result.nodes:
+        raise PipelineError(
+            f"dbt selected nothing for --select {select}: no model or test matches it."
+            if select
+            else "dbt selected nothing: the analytics project has no models."
         )
-    except OSError as exc:
-        raise PipelineError(f"Cannot start dbt ({dbt_executable()}): {exc}") from exc
-    try:
-        stdout, stderr = proc.communicate()
-    except BaseException:
-        # Interrupted (Ctrl-C, task timeout): dbt must not write on once the lock is gone.
-        proc.kill()
-        proc.wait()
-        raise
-    output = "\n".join(filter(None, [stdout, stderr]))
-    seconds = time.monotonic() - started
-    return DbtResult(proc.returncode, output, seconds, read_run_results(results_file), command)
+    return result
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL if this process dies (even by kill -9), because the
-    pipeline lock dies with it and dbt must not keep writing the warehouse unlocked."""
-    if _PRCTL is not None:  # Linux only; elsewhere the interrupt handling above applies
-        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def read_run_results(path: Path) -> list[dict]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return []
-    return [_node(result) for result in data.get("results", [])]
-
-
-def _node(result: dict) -> dict:
-    unique_id = result.get("unique_id", "")
-    parts = unique_id.split(".")  # model.atlas.stg_orders, test.atlas.<name>.<hash>
-    adapter = result.get("adapter_response") or {}
-    return {
-        "unique_id": unique_id,
-        "name": parts[2] if len(parts) > 2 else unique_id,
-        "type": parts[0],
-        "status": str(result.get("status", "")),
-        "seconds": round(float(result.get("execution_time") or 0), 3),
-        "rows_affected": adapter.get("rows_affected"),
-        "failures": result.get("failures"),
-        "message": result.get("message") or "",
-    }
-
-
-def failure_message(result: DbtResult) -> str:
-    if result.failed:
-        parts = [_describe_failure(node) for node in result.failed]
-        text = "dbt build failed: " + "; ".join(parts)
-        if result.skipped:
-            text += f" ({len(result.skipped)} downstream node(s) skipped)"
-        return text
-    # No node failed: dbt stopped before running any (bad project, bad --select, no DB).
-    return f"dbt build failed (exit code {result.returncode}): {_error_excerpt(result)}"
-
-
-def _error_excerpt(result: DbtResult) -> str:
-    lines = result.tail(40)
-    first = next((i for i, line in enumerate(lines) if "error" in line.lower()), None)
-    picked = lines[first : first + 3] if first is not None else lines[-1:]
-    return " ".join(line.strip() for line in picked) or "no output"
-
-
-def _describe_failure(node: dict) -> str:
-    if node["type"] == "test" and node["failures"]:
-        return f"test {node['name']} failed ({node['failures']} failing row(s))"
-    first_line = (node["message"].strip().splitlines() or [node["status"]])[0]
-    return f"{node['type']} {node['name']} {node['status']}: {first_line}"
+def write_build_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    ensure_raw_tables(con)
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM _build_scope")
+    con.executemany("INSERT INTO _build_scope VALUES (?, ?)", [list(pair) for pair in scope])
+    con.execute("COMMIT")
 
 
 def count_built_rows(result: DbtResult) -> tuple[dict[str, int], int]:
-    """Rows in each model built (dbt-duckdb reports no rows_affected); total = marts'."""
+    """Rows in scope in each model built (dbt-duckdb reports no rows_affected); the total is
+    the marts'."""
     built = [n["name"] for n in result.nodes if n["type"] == "model" and n["status"] == "success"]
     if not built:
         return {}, 0
+    scoped = "WHERE (entity, year) IN (SELECT entity, year FROM _build_scope)"
     with connect(read_only=True) as con:
-        counts = {name: con.execute(f'SELECT count(*) FROM main."{name}"').fetchone()[0]
+        counts = {name: con.execute(f'SELECT count(*) FROM main."{name}" {scoped}').fetchone()[0]
                   for name in built}  # fmt: skip
     marts = [count for name, count in counts.items() if name.startswith("mart_")]
     return counts, sum(marts) if marts else sum(counts.values())
@@ -209,7 +80,7 @@ def _loaded_tables(con) -> set[str]:
 
 
 def default_year(entity: str) -> int:
-    """The newest year loaded for the entity, else this year (dbt builds every year anyway)."""
+    """The newest year loaded for the entity, else this year."""
     with pipeline_lock({"stage": "transform", "entity": entity}), connect() as con:
         if "raw_orders" not in _loaded_tables(con):
             return date.today().year
@@ -235,19 +106,26 @@ def _default_year(call: StageCall) -> StageCall:
     return call if call.year is not None else call.but(year=default_year(call.entity))
 
 
-@recorded("transform", options=("select",), prepare=_default_year)
+@recorded("transform", options=("select", "scope"), prepare=_default_year)
 def run_transform(call: StageCall, ctx: StageContext) -> None:
-    """Build every dbt model and test (dbt sees all entities); the run is recorded for
+    """Build the entity-year of the call (or the `scope` given); the run is recorded for
     `entity`/`year`. Raises PipelineError naming the failing node(s)."""
     require_raw_tables(call.entity, call.year)
-    with released():  # dbt is another process: it needs the file to itself
-        result = run_dbt_build(call.option("select"))
+    select = call.option("select")
+    result = build(call.option("scope") or [(call.entity, call.year)], select)
+    finish(ctx, result, partial=bool(select))
+    call.say(_summary(result))
+
+
+def finish(ctx: StageContext, result: DbtResult, *, partial: bool) -> None:
+    """Log the build into the run; raise for a failed one, mark a `--select` one partial."""
     counts, total = count_built_rows(result) if result.returncode == 0 else ({}, None)
     log_result(ctx, result, counts)
     if result.returncode != 0:
         raise PipelineError(failure_message(result))
     ctx.row_count = total
-    call.say(_summary(result))
+    if partial:
+        ctx.outcome = "partial"
 
 
 def _summary(result: DbtResult) -> str:

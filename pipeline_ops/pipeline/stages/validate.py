@@ -2,7 +2,7 @@
 
 Issues go to `_validation_issues` (replaced per entity/year/month; REFERENSI issues have no
 month and are replaced on every run) and are mirrored to Django `ValidationIssue`.
-Any error fails the run; warnings alone do not.
+An error blocks its month (pipeline/blocks.py) and fails the run; warnings alone do not.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from pipeline_ops.models import PipelineRun, ValidationIssue
+from pipeline_ops.pipeline import blocks
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
@@ -34,12 +35,15 @@ def run_validate(call: StageCall, ctx: StageContext) -> None:
     mirror_issues(entity, year, month_list, issues, ctx.run)
     ctx.row_count = len(issues)
     tell(call, ctx, *report_lines(entity, year, month_list, issues))
-    errors = [i for i in issues if i["severity"] == "error"]
-    if errors:
-        first = errors[0]
-        raise PipelineError(
-            f"Validation found {len(errors)} error(s) in {entity} {year}; first: "
-            f"{first['cell']} {first['rule']}: {first['message']}"
+    blocked = blocks.blocked_by(issues, month_list)
+    if blocked:
+        clean = [month for month in month_list if month not in blocked]
+        errors = sum(issue["severity"] == "error" for issue in issues)
+        raise blocks.BlockedMonths(
+            f"Validation found {errors} error(s) in {entity} {year}, blocking"
+            f" {blocks.describe(blocked)}",
+            {m: b[1] for m, b in blocked.items()},
+            clean,
         )
 
 
@@ -70,7 +74,8 @@ def loaded_months(
 def validate_months(
     con: duckdb.DuckDBPyConnection, entity: str, year: int, months: list[int], run_id: int | None
 ) -> list[dict]:
-    """Compute issues and replace the stored ones for these months, in one transaction."""
+    """Compute issues and replace the stored ones and the months' blocks, in one
+    transaction."""
     params = {"entity": entity, "year": year, "months": months}
     con.execute("BEGIN TRANSACTION")
     try:
@@ -90,12 +95,14 @@ def validate_months(
             " ORDER BY severity, month NULLS FIRST, sheet, rule, cell",
             params,
         ).fetchall()
+        rows.sort(key=_issue_order)
+        issues = [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in rows]
+        blocks.store(con, entity, year, months, blocks.blocked_by(issues, months))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    rows.sort(key=_issue_order)
-    return [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in rows]
+    return issues
 
 
 def _issue_order(row: tuple) -> tuple:
