@@ -118,7 +118,12 @@ class PipelineCommand(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         # Django builds a plain CommandParser; swap in the one-line error behaviour.
         parser.__class__ = OneLineParser
+        self.parser = parser
         return parser
+
+    def parser_error(self, message: str) -> NoReturn:
+        """Flags that parse one by one but not together: one line, exit 2."""
+        self.parser.error(message)
 
     def execute(self, *args: Any, **options: Any) -> Any:
         # Messages quote workbook text: escape control characters on the way to a terminal.

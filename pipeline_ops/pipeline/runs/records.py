@@ -17,13 +17,15 @@ import duckdb
 from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.identity import check_warehouse, has_runs_table, highest_known_id
 from pipeline_ops.pipeline.runs.locking import pipeline_lock, update_holder
 from pipeline_ops.pipeline.runs.recovery import identity, recover
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.text import printable
 
+# {start}: after every id Django has mirrored, so a new warehouse never reuses one (identity.py)
 RUNS_DDL = """
-CREATE SEQUENCE IF NOT EXISTS _pipeline_runs_seq START 1;
+CREATE SEQUENCE IF NOT EXISTS _pipeline_runs_seq START {start};
 CREATE TABLE IF NOT EXISTS _pipeline_runs (
     id BIGINT PRIMARY KEY DEFAULT nextval('_pipeline_runs_seq'),
     entity VARCHAR NOT NULL,
@@ -53,7 +55,8 @@ class AlreadyClaimed(PipelineError):
 
 
 def ensure_runs_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(RUNS_DDL)
+    if not has_runs_table(con):
+        con.execute(RUNS_DDL.format(start=highest_known_id() + 1))
 
 
 def utcnow() -> datetime:
@@ -222,6 +225,7 @@ def stage_run(
     lock = pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait)
     with lock, connect() as con:
         ensure_runs_table(con)
+        check_warehouse(con)
         recover(con)  # runs a killed process left 'running' become failed first
         run = record_pipeline_start(
             con, entity=entity, year=year, stage=stage, months=months, parent=parent,

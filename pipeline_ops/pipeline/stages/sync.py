@@ -32,7 +32,7 @@ def run_sync(call: StageCall, ctx: StageContext) -> None:
     blocked: BlockedMonths | None = None
     for stage in registry.children("sync"):
         try:
-            child = _run_stage(stage, call, ctx.run)
+            child = run_stage(stage, call, ctx.run)
         except BlockedMonths as exc:
             if not exc.clean:
                 raise PipelineError(f"sync stopped at {stage.name}: {exc}") from exc
@@ -44,10 +44,10 @@ def run_sync(call: StageCall, ctx: StageContext) -> None:
     elapsed = time.monotonic() - started
     call.say(f"sync {call.entity} {call.year}{_months_text(call.months)} done in {elapsed:.1f}s")
     if blocked is not None:
-        raise PipelineError(f"sync finished without the blocked months: {blocked}")
+        raise PipelineError(f"sync finished without the blocked months: {blocked}") from blocked
 
 
-def _run_stage(stage: registry.Stage, call: StageCall, parent: PipelineRun) -> PipelineRun:
+def run_stage(stage: registry.Stage, call: StageCall, parent: PipelineRun) -> PipelineRun:
     update_holder(stage=f"sync/{stage.name}")
     where = f"{call.entity} {call.year}{_months_text(call.months)}"
     call.say(f"[{stage.name}] {where} started")
