@@ -15,7 +15,7 @@ from pipeline_ops.pipeline.runs.schedules import scheduled_work
 pytestmark = pytest.mark.django_db
 
 
-def test_setup_schedules_is_idempotent_and_covers_each_active_entity(entity, capsys):
+def test_setup_schedules_is_idempotent_with_one_nightly_and_a_monthly_per_entity(entity, capsys):
     Entity.objects.create(code="ACME", name="Acme")
     Entity.objects.create(code="OLD", name="Old", active=False)
     call_command("setup_schedules")
@@ -24,15 +24,24 @@ def test_setup_schedules_is_idempotent_and_covers_each_active_entity(entity, cap
     assert names == [
         "Monthly publish + report ACME",
         "Monthly publish + report IONS",
-        "Nightly sync ACME",
-        "Nightly sync IONS",
+        "Nightly sync (changed workbooks)",
     ]
-    nightly = Schedule.objects.get(name="Nightly sync IONS")
-    assert (nightly.func, nightly.schedule_type) == ("pipeline_ops.tasks.scheduled", "D")
-    assert "0 created, 4 already present" in capsys.readouterr().out
+    nightly = Schedule.objects.get(name="Nightly sync (changed workbooks)")
+    assert (nightly.func, nightly.args, nightly.schedule_type) == (
+        "pipeline_ops.tasks.nightly_sync", "()", "D",
+    )  # fmt: skip
+    assert "0 created, 3 already present" in capsys.readouterr().out
 
 
-def test_the_nightly_sync_covers_the_current_year():
+def test_setup_schedules_replaces_the_old_per_entity_nightly_syncs(entity):
+    Schedule.objects.create(name="Nightly sync IONS", func="pipeline_ops.tasks.scheduled",
+                            args="('sync', 'IONS')", schedule_type="D")  # fmt: skip
+    call_command("setup_schedules")
+    assert not Schedule.objects.filter(name="Nightly sync IONS").exists()
+    assert Schedule.objects.filter(func="pipeline_ops.tasks.nightly_sync").count() == 1
+
+
+def test_a_scheduled_sync_of_one_entity_covers_the_current_year():
     work = scheduled_work("sync", "IONS", today=date(2026, 3, 5))
     assert (work.stage, work.year, work.months) == ("sync", 2026, None)
 

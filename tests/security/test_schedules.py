@@ -17,7 +17,13 @@ from django_q.models import OrmQ, Schedule
 
 from pipeline_ops.pipeline.roles import setup_roles
 from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP
-from pipeline_ops.pipeline.runs.schedules import TASK, setup_schedules, validate_schedule
+from pipeline_ops.pipeline.runs.schedules import (
+    NIGHTLY_NAME,
+    NIGHTLY_TASK,
+    TASK,
+    setup_schedules,
+    validate_schedule,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +42,7 @@ def operator(db) -> User:
 @pytest.fixture
 def nightly(entity) -> Schedule:
     setup_schedules()
-    return Schedule.objects.get(name="Nightly sync IONS")
+    return Schedule.objects.get(name=NIGHTLY_NAME)
 
 
 def form(schedule: Schedule | None = None, **fields) -> dict:
@@ -199,7 +205,7 @@ def test_the_real_scheduler_queues_nothing_for_a_paused_schedule_until_it_is_res
     act(client, "resume", nightly)
     scheduler()
     (queued,) = OrmQ.objects.all()
-    assert (queued.func(), queued.args()) == (TASK, ("sync", "IONS"))
+    assert (queued.func(), queued.args()) == (NIGHTLY_TASK, ())
 
 
 def test_no_role_grants_anything_of_django_q_beyond_viewing_and_changing_schedules(operator):

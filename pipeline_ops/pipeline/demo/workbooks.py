@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
 from pipeline_ops.pipeline.demo.data import (
     DEMO_ORGANIZATIONS,
@@ -30,6 +27,7 @@ from pipeline_ops.pipeline.demo.data import (
     DemoProgram,
 )
 from pipeline_ops.pipeline.demo.orders import OrderMaker, student_pool
+from pipeline_ops.pipeline.demo.xlsx_zip import _save
 
 __all__ = ["DEMO_ORGANIZATIONS", "DEMO_PROGRAMS", "HEADERS", "month_counts", "write_demo_workbook"]
 
@@ -241,37 +239,3 @@ def _write_helper(ws) -> None:
         ["Transfer", "QRIS", "Tunai"], ["LUNAS", "CICIL", "BATAL"], ["TM", "DR", ""], strict=True
     ):
         ws.append([method, status, unit or None])
-
-
-# --- saving --------------------------------------------------------------------------
-
-
-class _FixedTimeZip(ZipFile):
-    """Every member gets the same timestamp, so reseeding yields byte-identical files."""
-
-    date_time = (2000, 1, 1, 0, 0, 0)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        self.writestr(arcname or str(filename), Path(filename).read_bytes())
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if not isinstance(zinfo_or_arcname, ZipInfo):
-            zinfo_or_arcname = ZipInfo(str(zinfo_or_arcname), date_time=self.date_time)
-            zinfo_or_arcname.compress_type = ZIP_DEFLATED
-            zinfo_or_arcname.external_attr = 0o600 << 16
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-
-def _save(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
-    wb.properties.creator = "Admin Keuangan"
-    wb.properties.lastModifiedBy = "Admin Keuangan"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with _FixedTimeZip(tmp, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-            ExcelWriter(wb, archive).save()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -23,6 +23,8 @@ from pipeline_ops.pipeline.registry import CHAIN, MONTHLY_CHAIN
 from pipeline_ops.pipeline.runs.launch import Work, create_queued_run, execute
 
 TASK = "pipeline_ops.tasks.scheduled"
+NIGHTLY_TASK = "pipeline_ops.tasks.nightly_sync"
+NIGHTLY_NAME = "Nightly sync (changed workbooks)"
 STAGES = ("sync", "publish")  # what `scheduled_work` knows how to run
 NIGHTLY_AT = time(2, 0)
 MONTHLY_AT = time(4, 0)
@@ -40,27 +42,24 @@ def _first_of_next_month(at: time) -> datetime:
 
 
 def setup_schedules() -> tuple[int, int]:
-    """One nightly sync and one monthly publish+report per active entity. Returns (made, kept)."""
-    made = kept = 0
+    """One nightly `sync --all --changed` (work in proportion to what changed, one dbt
+    build) and one monthly publish+report per active entity. Returns (made, kept).
+    The per-entity nightly syncs of earlier versions are removed."""
+    Schedule.objects.filter(name__startswith="Nightly sync ", func=TASK).delete()
+    specs = [(NIGHTLY_NAME, NIGHTLY_TASK, "()", Schedule.DAILY,
+              _next_at(timezone.localtime(), NIGHTLY_AT))]  # fmt: skip
     for entity in Entity.objects.filter(active=True):
-        specs = [
-            (f"Nightly sync {entity.code}", "sync", Schedule.DAILY,
-             _next_at(timezone.localtime(), NIGHTLY_AT)),
-            (f"Monthly publish + report {entity.code}", "publish", Schedule.MONTHLY,
-             _first_of_next_month(MONTHLY_AT)),
-        ]  # fmt: skip
-        for name, stage, kind, next_run in specs:
-            _, created = Schedule.objects.get_or_create(
-                name=name,
-                defaults={
-                    "func": TASK,
-                    "args": repr((stage, entity.code)),
-                    "schedule_type": kind,
-                    "next_run": next_run,
-                    "repeats": -1,
-                },
-            )
-            made, kept = (made + 1, kept) if created else (made, kept + 1)
+        specs.append((f"Monthly publish + report {entity.code}", TASK,
+                      repr(("publish", entity.code)), Schedule.MONTHLY,
+                      _first_of_next_month(MONTHLY_AT)))  # fmt: skip
+    made = kept = 0
+    for name, func, args, kind, next_run in specs:
+        _, created = Schedule.objects.get_or_create(
+            name=name,
+            defaults={"func": func, "args": args, "schedule_type": kind,
+                      "next_run": next_run, "repeats": -1},
+        )  # fmt: skip
+        made, kept = (made + 1, kept) if created else (made, kept + 1)
     return made, kept
 
 
@@ -103,7 +102,15 @@ def check_scheduled_call(args: tuple, kwargs: dict) -> None:
 
 
 # The only callables a Schedule may name, each with the check of the arguments it takes.
-TASK_FUNCTIONS: dict[str, Callable[[tuple, dict], None]] = {TASK: check_scheduled_call}
+def check_no_arguments(args: tuple, kwargs: dict) -> None:
+    if args or kwargs:
+        raise ValueError(f"{NIGHTLY_TASK} takes no arguments.")
+
+
+TASK_FUNCTIONS: dict[str, Callable[[tuple, dict], None]] = {
+    TASK: check_scheduled_call,
+    NIGHTLY_TASK: check_no_arguments,
+}
 HOOKS: frozenset[str] = frozenset()  # no product task needs a result hook
 
 
