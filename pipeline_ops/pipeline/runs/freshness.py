@@ -1,13 +1,15 @@
-"""The freshness board: per entity and month, the furthest stage that succeeded (admin index).
+"""The freshness board: per entity and month, the furthest stage that succeeded, and
+whether validation errors block the month (admin index).
 
-Reads the Django run mirror only; web requests never open the warehouse.
+Reads the Django mirrors only (runs, validation issues); web requests never open the
+warehouse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline_ops.models import Entity, PipelineRun
+from pipeline_ops.models import Entity, PipelineRun, ValidationIssue
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.pipeline.runs.records import transform_is_behind
@@ -22,6 +24,7 @@ class Cell:
     month: int
     level: int = -1
     stale: bool = False
+    blocked: str = ""  # the month's first validation error, when errors block it
     latest: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -60,9 +63,10 @@ def board(year: int) -> list[tuple[Entity, list[Cell]]]:
     by_entity: dict[int, list[PipelineRun]] = {}
     for run in runs:
         by_entity.setdefault(run.entity_id, []).append(run)
+    blocks = _blocks(year)
     rows = []
     for entity in Entity.objects.filter(active=True):
-        cells = [Cell(month) for month in range(1, 13)]
+        cells = [Cell(month, blocked=blocks.get((entity.pk, m), "")) for m in range(1, 13)]
         for run in by_entity.get(entity.pk, []):
             for cell in cells:
                 if _covers(run, cell.month):
@@ -71,3 +75,15 @@ def board(year: int) -> list[tuple[Entity, list[Cell]]]:
             _mark_stale(cell)
         rows.append((entity, cells))
     return rows
+
+
+def _blocks(year: int) -> dict[tuple[int, int], str]:
+    """(entity id, month) → its first error, the way validate blocks months (blocks.py): an
+    error in a month sheet blocks that month, one in REFERENSI every month."""
+    errors = ValidationIssue.objects.filter(year=year, severity="error").order_by("-month", "id")
+    found: dict[tuple[int, int], str] = {}
+    for issue in errors.only("entity_id", "month", "cell", "rule", "message"):
+        text = f"{issue.cell} {issue.rule}: {issue.message}"
+        for month in [issue.month] if issue.month else range(1, 13):
+            found.setdefault((issue.entity_id, month), text)
+    return found
