@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from pipeline_ops.models import PipelineRun
+from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
@@ -157,10 +157,14 @@ def test_transform_passes_select_through_in_a_real_process_and_handles_edge_case
     with pipeline_lock(), connect() as con:
         insert_raw_rows(con, entity="EDGE")
 
-    selection = "+mart_revenue_monthly +mart_program_progress"
-    proc = manage(data_dir, "transform", "--entity", "ions", "--select", selection)
+    Entity.objects.create(code="EDGE", name="Edge cases")  # a build covers its own entity-year
 
-    assert "transform IONS 2026: success" in proc.stdout
+    selection = "+mart_revenue_monthly +mart_program_progress"
+    proc = manage(
+        data_dir, "transform", "--entity", "edge", "--year", "2026", "--select", selection
+    )
+
+    assert "transform EDGE 2026: success" in proc.stdout
     results = json.loads((data_dir / "dbt" / "target" / "run_results.json").read_text())
     nodes = {r["unique_id"].split(".")[2] for r in results["results"]}
     assert {"stg_orders", "mart_revenue_monthly", "mart_program_progress"} <= nodes

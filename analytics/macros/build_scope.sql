@@ -2,16 +2,17 @@
     the entity-years it builds into main._build_scope, under the pipeline lock. Marts are
     incremental: each build deletes and re-inserts only those entity-years, and every test
     reads only them, so another entity's data can neither fail a build nor slow it. A mart
-    built for the first time (no table yet) is built whole. -#}
+    built for the first time holds only its first scope too: entity-years outside it are
+    untested, and join when their own build comes. -#}
 
 {% macro in_build_scope(alias=none) -%}
     ({% if alias %}{{ alias }}.{% endif %}entity, {% if alias %}{{ alias }}.{% endif %}year)
         in (select entity, year from main._build_scope)
 {%- endmacro %}
 
-{#- `where` clause for a mart's base CTE: its rows in scope, or all of them on a first build. -#}
+{#- `where` clause for a mart's base CTE: its rows in scope. -#}
 {% macro where_in_build_scope(alias=none) -%}
-    {% if is_incremental() %}where {{ in_build_scope(alias) }}{% endif %}
+    where {{ in_build_scope(alias) }}
 {%- endmacro %}
 
 {#- pre_hook of every mart: drop the rows this build replaces. -#}

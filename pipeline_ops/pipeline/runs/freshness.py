@@ -66,7 +66,7 @@ def board(year: int) -> list[tuple[Entity, list[Cell]]]:
     blocks = _blocks(year)
     rows = []
     for entity in Entity.objects.filter(active=True):
-        cells = [Cell(month, blocked=blocks.get((entity.pk, m), "")) for m in range(1, 13)]
+        cells = [Cell(m, blocked=blocks.get((entity.pk, m), "")) for m in range(1, 13)]
         for run in by_entity.get(entity.pk, []):
             for cell in cells:
                 if _covers(run, cell.month):
