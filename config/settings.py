@@ -184,6 +184,11 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = PIPELINE_DATA_DIR / "static"
+# Uploaded workbooks (docs/intake.md) go through Django's default storage: the web process
+# saves them, the worker reads them. With web and worker on different hosts, point
+# MEDIA_ROOT at a shared folder (or configure STORAGES["default"] for object storage).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", PIPELINE_DATA_DIR / "uploads")).resolve()
+MEDIA_URL = "media/"  # never served: downloads go through a permission-checked admin view
 LOGIN_URL = "admin:login"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

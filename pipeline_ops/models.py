@@ -185,3 +185,11 @@ class DimensionCache(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key} → {self.ops_id}"
+
+
+from .models_intake import WorkbookChange, WorkbookVersion  # noqa: E402  (one app, two files)
+
+__all__ = [
+    "DimensionCache", "Entity", "PipelineRun", "Report", "ValidationIssue", "WorkbookChange",
+    "WorkbookVersion",
+]  # fmt: skip

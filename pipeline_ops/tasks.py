@@ -22,3 +22,21 @@ def nightly_sync() -> str:
 
     outcomes = sync_all(changed_only=True)
     return not_clean(outcomes) or f"{len(outcomes)} workbook-year(s) checked, all clean"
+
+
+def intake_preview(version_pk: int) -> str:
+    """Preview an uploaded workbook (queued by the admin's upload; docs/intake.md)."""
+    from pipeline_ops.pipeline.intake.versions import run_preview
+
+    return run_preview(version_pk).status
+
+
+def intake_accept(version_pk: int, queue_sync: bool = True) -> str:
+    """Make an accepted workbook the current one (queued by the admin's Accept)."""
+    from pipeline_ops.pipeline.errors import PipelineError
+    from pipeline_ops.pipeline.intake.decide import accept
+
+    try:
+        return accept(version_pk, queue_sync=queue_sync).status
+    except PipelineError as exc:  # recorded on the version; the task itself did its job
+        return f"not accepted: {exc}"

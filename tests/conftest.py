@@ -20,6 +20,7 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.PIPELINE_DATA_DIR = root
     settings.WAREHOUSE_PATH = None
     settings.OPS_DB_URL = None
+    settings.MEDIA_ROOT = root / "uploads"
     settings.PIPELINE_LOCK_TIMEOUT = 30
     return root
 

@@ -95,7 +95,7 @@ def validate_months(
             " ORDER BY severity, month NULLS FIRST, sheet, rule, cell",
             params,
         ).fetchall()
-        rows.sort(key=_issue_order)
+        rows.sort(key=issue_order)
         issues = [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in rows]
         blocks.store(con, entity, year, months, blocks.blocked_by(issues, months))
         con.execute("COMMIT")
@@ -105,7 +105,7 @@ def validate_months(
     return issues
 
 
-def _issue_order(row: tuple) -> tuple:
+def issue_order(row: tuple) -> tuple:
     """Errors first, then by sheet position: month, then row, then column."""
     month, _sheet, cell, _rule, severity = row[:5]
     ref = cell.split("!")[-1]

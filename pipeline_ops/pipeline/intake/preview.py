@@ -1,0 +1,116 @@
+"""Preview one offered workbook: the extract checks and every validation rule on it, in a
+scratch folder and an in-memory DuckDB, and its order diff against the current workbook.
+Nothing here opens the warehouse or writes into `sources/`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline_ops.pipeline.blocks import blocked_by
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.intake.diff import diff_orders, month_totals
+from pipeline_ops.pipeline.paths import extracts_dir
+from pipeline_ops.pipeline.stages.extract import extract_workbook
+from pipeline_ops.pipeline.stages.load import load_extracts, month_files
+from pipeline_ops.pipeline.stages.validate import ISSUE_COLUMNS, issue_order
+from pipeline_ops.pipeline.text import printable
+from pipeline_ops.pipeline.workbook.rules import ISSUES_SQL
+from pipeline_ops.pipeline.workbook.sources import check_source, file_sha256
+
+KEPT_ISSUES = 1000  # the preview page lists these; the counts cover all of them
+
+
+@dataclass
+class Preview:
+    sha256: str
+    base_sha256: str  # "" when there is no current workbook
+    summary: dict
+    changes: list[tuple]  # (kind, month, invoice, [[field, old, new], ...])
+
+
+def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
+                     scratch: Path) -> Preview:  # fmt: skip
+    """Raises PipelineError, one line naming the file, when it cannot be read at all."""
+    check_source(path)
+    new_dir = scratch / "new"
+    extracted = extract_workbook(path, entity, year, None, new_dir)
+    base = file_sha256(current) if current is not None and current.exists() else ""
+    old = _current_orders(current, base, entity, year, scratch) if base else []
+    new = [str(p) for p in sorted(new_dir.glob("orders-*.parquet"))]
+    with duckdb.connect() as con:
+        issues = _issues(con, entity, year, new_dir)
+        changes = diff_orders(con, old, new)
+        totals = (month_totals(con, old), month_totals(con, new))
+    summary = summarise(issues, changes, totals, extracted.row_count)
+    return Preview(extracted.sha256, base, summary, changes)
+
+
+def _current_orders(current: Path, sha: str, entity: str, year: int, scratch: Path) -> list[str]:
+    """The current workbook's typed orders: the last extract's files when they were all made
+    from this very file (no second extract), else a fresh extract in the scratch folder."""
+    kept = sorted(extracts_dir(entity, year).glob("orders-*.parquet"))
+    if kept:
+        files = [str(p) for p in kept]
+        with duckdb.connect() as con:
+            hashes = con.execute(
+                f"SELECT DISTINCT source_file_hash FROM read_parquet({files})"
+            ).fetchall()
+        if hashes == [(sha,)]:
+            return files
+    try:
+        extract_workbook(current, entity, year, None, scratch / "old")
+    except PipelineError:
+        return []  # an unreadable current workbook: everything in the new one is added
+    return [str(p) for p in sorted((scratch / "old").glob("orders-*.parquet"))]
+
+
+def _issues(con: duckdb.DuckDBPyConnection, entity: str, year: int, directory: Path) -> list:
+    files = month_files(directory, None) if list(directory.glob("orders-*.parquet")) else {}
+    if not (directory / "programs.parquet").exists():
+        return []
+    load_extracts(con, entity, year, files, directory, sorted(files))
+    params = {"entity": entity, "year": year, "months": sorted(files) or [0]}
+    rows = con.execute(f"SELECT {', '.join(ISSUE_COLUMNS)} FROM ({ISSUES_SQL})", params)
+    ordered = sorted(rows.fetchall(), key=issue_order)
+    return [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in ordered]
+
+
+def summarise(issues: list[dict], changes: list[tuple], totals: tuple[dict, dict],
+              orders: int) -> dict:  # fmt: skip
+    """What the preview page, `intake --json` and the version row show."""
+    errors = [i for i in issues if i["severity"] == "error"]
+    months = sorted({c[1] for c in changes} | {i["month"] for i in issues if i["month"]}
+                    | set(totals[0]) | set(totals[1]))  # fmt: skip
+    blocked = blocked_by(issues, months)
+    counts = Counter((kind, month) for kind, month, _invoice, _fields in changes)
+    return {
+        "orders": orders,
+        "errors": len(errors),
+        "warnings": len(issues) - len(errors),
+        **{kind: sum(c[0] == kind for c in changes) for kind in ("added", "removed", "changed")},
+        "months": [_month(m, issues, counts, totals, m in blocked) for m in months],
+        "issues": [
+            {k: printable(str(i[k] or "")) for k in ISSUE_COLUMNS} | {"month": i["month"]}
+            for i in issues[:KEPT_ISSUES]
+        ],
+    }
+
+
+def _month(month: int, issues: list[dict], counts: Counter, totals: tuple[dict, dict],
+           blocked: bool) -> dict:  # fmt: skip
+    mine = [i for i in issues if i["month"] == month]
+    old, new = totals[0].get(month, (0, 0)), totals[1].get(month, (0, 0))
+    return {
+        "month": month,
+        **{kind: counts[kind, month] for kind in ("added", "removed", "changed")},
+        "errors": sum(i["severity"] == "error" for i in mine),
+        "warnings": sum(i["severity"] == "warning" for i in mine),
+        "blocked": blocked,
+        "revenue": [old[0], new[0]],
+        "collected": [old[1], new[1]],
+    }

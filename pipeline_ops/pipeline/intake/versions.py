@@ -1,0 +1,129 @@
+"""WorkbookVersion records: offer (web), preview and accept (worker), reject and restore.
+
+The web process only stores the upload (Django's default storage) and queues a task; the
+worker previews it, and on accept replaces `sources/<CODE>/<CODE>-<YEAR>.xlsx` under the
+pipeline lock, so it never swaps a workbook under a running sync. Each step claims its
+version with a conditional update, so two clicks never run the same step twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from pipeline_ops.models import Entity, WorkbookChange, WorkbookVersion
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.intake.files import replace_atomically
+from pipeline_ops.pipeline.intake.preview import preview_workbook
+from pipeline_ops.pipeline.paths import data_dir, source_workbook
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.text import printable
+from pipeline_ops.pipeline.workbook.sources import file_sha256
+
+Status = WorkbookVersion.Status
+
+
+def store(entity: Entity, year: int, content: File, name: str, *, user=None) -> WorkbookVersion:
+    """Save an offered workbook into storage as a queued version (no preview yet)."""
+    digest = hashlib.sha256()
+    for chunk in content.chunks():
+        digest.update(chunk)
+    version = WorkbookVersion(entity=entity, year=year, sha256=digest.hexdigest(),
+                              size=content.size or 0, original_name=printable(name)[:255],
+                              uploaded_by=user)  # fmt: skip
+    content.seek(0)
+    version.upload.save(f"{entity.code}/{version.sha256}.xlsx", content, save=False)
+    version.save()
+    return version
+
+
+def queue_preview(version: WorkbookVersion) -> None:
+    from django_q.tasks import async_task
+
+    async_task("pipeline_ops.tasks.intake_preview", version.pk, task_name=f"preview {version}")
+
+
+def claim(version: WorkbookVersion, before: str, after: str, **values) -> bool:
+    done = WorkbookVersion.objects.filter(pk=version.pk, status=before).update(
+        status=after, **values
+    )
+    version.refresh_from_db()
+    return bool(done)
+
+
+def run_preview(version_pk: int) -> WorkbookVersion:
+    """Worker: preview a queued version (its own scratch folder: previews never collide)."""
+    version = WorkbookVersion.objects.select_related("entity").get(pk=version_pk)
+    if not claim(version, Status.QUEUED, Status.PREVIEWING):
+        return version
+    adopt_current(version.entity, version.year)
+    scratch = data_dir() / "intake" / str(version.pk)
+    try:
+        offered = _copy_out(version, scratch)
+        current = source_workbook(version.entity.code, version.year, version.entity.source_dir)
+        result = preview_workbook(offered, version.entity.code, version.year,
+                                  current if current.exists() else None, scratch)  # fmt: skip
+    except PipelineError as exc:
+        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(str(exc)))
+        return version
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    _save_preview(version, result)
+    return version
+
+
+def _copy_out(version: WorkbookVersion, scratch: Path) -> Path:
+    """The offered file, named as extract expects, in the scratch folder."""
+    path = scratch / f"{version.entity.code}-{version.year}.xlsx"
+    with version.upload.open("rb") as source:
+        replace_atomically(source, path)
+    return path
+
+
+def _save_preview(version: WorkbookVersion, result) -> None:
+    with transaction.atomic():
+        WorkbookChange.objects.filter(version=version).delete()
+        WorkbookChange.objects.bulk_create(
+            [WorkbookChange(version=version, kind=kind, month=month, invoice=invoice[:200],
+                            fields=fields) for kind, month, invoice, fields in result.changes],
+            batch_size=2000,
+        )  # fmt: skip
+        claim(version, Status.PREVIEWING, Status.PREVIEWED, summary=result.summary,
+              base_sha256=result.base_sha256, error="")  # fmt: skip
+
+
+def adopt_current(entity: Entity, year: int) -> WorkbookVersion | None:
+    """A workbook placed by hand is a version too (uploaded by "file system")."""
+    path = source_workbook(entity.code, year, entity.source_dir)
+    if not path.is_file():
+        return None
+    sha = file_sha256(path)
+    known = WorkbookVersion.objects.filter(entity=entity, year=year, sha256=sha,
+                                           status=Status.ACCEPTED).first()  # fmt: skip
+    if known:
+        return known
+    with open(path, "rb") as handle:
+        version = store(entity, year, File(handle), path.name)
+    make_current(version, None)
+    return version
+
+
+def make_current(version: WorkbookVersion, user) -> None:
+    same = {"entity": version.entity, "year": version.year, "status": Status.ACCEPTED}
+    with transaction.atomic():
+        WorkbookVersion.objects.filter(**same).update(status=Status.SUPERSEDED)
+        WorkbookVersion.objects.filter(pk=version.pk).update(
+            status=Status.ACCEPTED, decided_by=user, decided_at=timezone.now()
+        )
+    version.refresh_from_db()
+
+
+def changed_months(version: WorkbookVersion) -> MonthRange | None:
+    months = [m["month"] for m in version.summary.get("months", [])
+              if m["added"] or m["removed"] or m["changed"]]  # fmt: skip
+    return MonthRange(min(months), max(months)) if months else None
