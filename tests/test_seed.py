@@ -10,13 +10,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from pipeline_ops.models import Entity
 from pipeline_ops.pipeline.paths import extracts_dir
 from tests.ops_fixtures import ops_rows
 from tests.test_demo import Book, all_values
-from tests.workbooks import PROGRAMS, standard_orders
+from tests.workbooks import PROGRAMS, standard_orders, standard_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ MEANT = {code: rupiah for code, (rupiah, _) in zip(CODES, TYPED_PRICES, strict=T
 
 
 def seed(*args: str) -> str:
-    out = io.StringIO()
+    out = io.io.StringIO()
     call_command("seed", *args, stdout=out)
     return out.getvalue()
 
@@ -116,7 +116,7 @@ def test_bad_flags_exit_2_with_one_line_on_stderr(tmp_path, flags):
 def test_seed_reads_every_referensi_program_cell_as_extract_types_it(data_dir, workbook_factory):
     workbook_factory(programs=TYPED_PROGRAMS)
     seed("--entity", "IONS")
-    call_command("extract", "--entity", "IONS", "--year", "2026", stdout=io.StringIO())
+    call_command("extract", "--entity", "IONS", "--year", "2026", stdout=io.io.StringIO())
     columns = "program_code, program_name, unit, price, target_students"
     with duckdb.connect() as con:
         parquet = extracts_dir("IONS", 2026) / "programs.parquet"
@@ -135,7 +135,7 @@ def test_program_prices_typed_every_way_reach_the_ops_db_as_the_rupiah_meant(
     workbook_factory(programs=TYPED_PROGRAMS, months=standard_orders())
     seed("--entity", "IONS")
     call_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1-3",
-                 stdout=io.StringIO())  # fmt: skip
+                 stdout=io.io.StringIO())  # fmt: skip
     assert dict(ops_rows("SELECT code, price FROM db_program")) == MEANT
     linked = ops_rows(
         "SELECT o.invoice, p.code, p.price FROM commerce_order o"
@@ -144,3 +144,30 @@ def test_program_prices_typed_every_way_reach_the_ops_db_as_the_rupiah_meant(
     expected = [(o["invoice"], o["program_code"], MEANT[o["program_code"]])
                 for o in built_warehouse.orders]  # fmt: skip
     assert sorted(linked) == sorted(expected)
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_overwrite_a_workbook_that_differs_from_the_demo(data_dir):
+    call_command("seed", "--entity", "IONS", "--demo", "--years", "2026", stdout=io.StringIO())
+    path = data_dir / "sources" / "IONS" / "IONS-2026.xlsx"
+    demo = path.read_bytes()
+    standard_workbook(path)  # staff's own workbook, accepted through intake or copied in
+    edited = path.read_bytes()
+
+    with pytest.raises(CommandError, match=r"differ.* from the demo workbook") as failure:
+        call_command("seed", "--entity", "IONS", "--demo", "--years", "2026", stdout=io.StringIO())
+    assert failure.value.returncode == 1
+    assert path.read_bytes() == edited
+    assert [p.name for p in path.parent.iterdir()] == ["IONS-2026.xlsx"]  # no temp left
+
+    out = io.StringIO()
+    call_command("seed", "--entity", "IONS", "--demo", "--years", "2026", "--force", stdout=out)
+    assert path.read_bytes() == demo and "Wrote" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_an_unchanged_demo_workbook_alone(data_dir):
+    call_command("seed", "--entity", "IONS", "--demo", "--years", "2026", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed", "--entity", "IONS", "--demo", "--years", "2026", stdout=out)
+    assert "Wrote" not in out.getvalue()

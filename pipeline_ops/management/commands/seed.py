@@ -7,12 +7,14 @@ from pipeline_ops.pipeline.cli import (
     parse_years,
 )
 from pipeline_ops.pipeline.demo.seed import seed_entity
+from pipeline_ops.pipeline.errors import PipelineError
 
 
 class Command(PipelineCommand):
     help = (
         "Register an entity; with --demo also write deterministic demo workbooks "
-        "(IONS-2025.xlsx, IONS-2026.xlsx) into its source folder."
+        "(IONS-2025.xlsx, IONS-2026.xlsx) into its source folder. A workbook there that"
+        " differs from the demo is never overwritten without --force."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,9 +32,19 @@ class Command(PipelineCommand):
             default=[2025, 2026],
             help="comma-separated demo years (default 2025,2026)",
         )
+        parser.add_argument(
+            "--force", action="store_true", help="with --demo: overwrite edited workbooks"
+        )
 
-    def handle(self, *, entity: str, demo: bool, rows_per_month: int, years: list, **_) -> None:
-        result = seed_entity(entity, demo=demo, rows_per_month=rows_per_month, years=years)
+    def handle(self, *, entity: str, demo: bool, rows_per_month: int, years: list, force: bool,
+               **_) -> None:  # fmt: skip
+        if force and not demo:
+            self.parser_error("--force goes with --demo")
+        try:
+            result = seed_entity(entity, demo=demo, rows_per_month=rows_per_month, years=years,
+                                 force=force)  # fmt: skip
+        except PipelineError as exc:
+            self.fail(str(exc))
         self.stdout.write(f"Entity {entity} {'registered' if result.created else 'exists'}.")
         for path in result.workbooks:
             self.stdout.write(f"Wrote {path}")

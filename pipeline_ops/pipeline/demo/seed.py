@@ -20,6 +20,7 @@ from pipeline_ops.pipeline.entities import register_entity
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import ops_db_url, source_workbook, sources_dir
 from pipeline_ops.pipeline.workbook.reference import typed_reference
+from pipeline_ops.pipeline.workbook.sources import file_sha256
 
 
 @dataclass
@@ -30,19 +31,48 @@ class SeedResult:
 
 
 def seed_entity(
-    code: str, *, demo: bool = False, rows_per_month: int = 1500, years: list[int] | None = None
+    code: str,
+    *,
+    demo: bool = False,
+    rows_per_month: int = 1500,
+    years: list[int] | None = None,
+    force: bool = False,
 ) -> SeedResult:
     entity, created = register_entity(code)
     result = SeedResult(created=created)
     if demo:
-        from pipeline_ops.pipeline.demo.workbooks import write_demo_workbook
-
-        for year in years or [2025, 2026]:
-            path = source_workbook(code, year, entity.source_dir)
-            write_demo_workbook(path, entity=code, year=year, rows_per_month=rows_per_month)
-            result.workbooks.append(path)
+        paths = [source_workbook(code, year, entity.source_dir) for year in years or [2025, 2026]]
+        result.workbooks = write_demo_workbooks(code, paths, rows_per_month, force=force)
     result.notes += seed_ops_db(entity)
     return result
+
+
+def write_demo_workbooks(code: str, paths: list[Path], rows_per_month: int, *,
+                         force: bool) -> list[Path]:  # fmt: skip
+    """Write each demo workbook beside its destination first: a workbook that differs from
+    the demo (edited, or accepted through intake) is never overwritten without `force`, and
+    a refusal leaves every workbook as it was. Returns the workbooks (re)written."""
+    from pipeline_ops.pipeline.demo.workbooks import write_demo_workbook
+
+    fresh = {path: path.with_name(f".demo-{path.name}") for path in paths}
+    try:
+        for path, temp in fresh.items():
+            year = int(path.stem.rsplit("-", 1)[1])
+            write_demo_workbook(temp, entity=code, year=year, rows_per_month=rows_per_month)
+        differing = [p for p, t in fresh.items() if p.exists() and file_sha256(p) != file_sha256(t)]
+        if differing and not force:
+            names = ", ".join(p.name for p in differing)
+            raise PipelineError(
+                f"{names} in {differing[0].parent} differ(s) from the demo workbook:"
+                " refusing to overwrite; use --force to replace."
+            )
+        written = [p for p, t in fresh.items() if not p.exists() or p in differing]
+        for path in written:
+            fresh[path].replace(path)
+        return written
+    finally:
+        for temp in fresh.values():
+            temp.unlink(missing_ok=True)
 
 
 def newest_workbook(entity: Entity) -> Path | None:
