@@ -91,7 +91,7 @@ def _raw_orders(year: int) -> list[dict]:
 
 
 def _build_once(factory: pytest.TempPathFactory) -> Path:
-    """Raw rows for 2025 and 2026, then one real `transform` (dbt) in a subprocess."""
+    """Raw rows for 2025 and 2026, then a real `transform` (dbt) of each, in a subprocess."""
     global _BUILT
     if _BUILT is None:
         root = factory.mktemp("report-warehouse")
@@ -105,7 +105,8 @@ def _build_once(factory: pytest.TempPathFactory) -> Path:
                            for (y, m, u), amount in TARGETS.items() if y == year]  # fmt: skip
                 insert_raw_rows(con, year=year, orders=_raw_orders(year), programs=programs,
                                 targets=targets)  # fmt: skip
-        manage(root, "transform", "--entity", "IONS", "--year", "2026", private_db=True)
+        for year in (2025, 2026):  # a build covers one entity-year (scoped builds)
+            manage(root, "transform", "--entity", "IONS", "--year", str(year), private_db=True)
         _BUILT = root / "warehouse.duckdb"
     return _BUILT
 
