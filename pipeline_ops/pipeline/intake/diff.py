@@ -36,26 +36,34 @@ def _source(files: list[str]) -> str:
     return _ORDERS.format(files=files) if files else _NO_ORDERS
 
 
-def diff_orders(con: duckdb.DuckDBPyConnection, old: list[str], new: list[str]) -> list[tuple]:
-    """(kind, month, invoice, [[field, old, new], ...]) for every order that differs."""
-    sql = f"""
-    WITH o AS ({_source(old)}), n AS ({_source(new)}),
-    j AS (
-        SELECT coalesce(n.invoice, o.invoice) AS invoice,
-            CASE WHEN o.invoice IS NULL THEN 'added' WHEN n.invoice IS NULL THEN 'removed'
-                 ELSE 'changed' END AS kind,
-            coalesce(n.month, o.month) AS month,
-            CASE WHEN o.invoice IS NULL OR n.invoice IS NULL THEN []
-                 ELSE {_changed_fields()} END AS fields
-        FROM o FULL OUTER JOIN n ON o.invoice = n.invoice
+def diff_orders(
+    con: duckdb.DuckDBPyConnection, old: list[str], new: list[str], keep: int
+) -> tuple[list[tuple], dict[tuple[str, int], int]]:
+    """The first `keep` differing orders as (kind, month, invoice, [[field, old, new], ...]),
+    and how many orders differ per (kind, month), all of them counted in DuckDB. Which
+    fields changed is worked out only for the orders kept: a whole new year is cheap."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE o AS {_source(old)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE n AS {_source(new)}")
+    differs = (
+        " OR ".join(f"o.{f} IS DISTINCT FROM n.{f}" for f in FIELDS) if old and new else "false"
     )
-    SELECT kind, month, invoice, fields FROM j
-    WHERE kind <> 'changed' OR len(fields) > 0
-    ORDER BY month, invoice
-    """
-    if not old or not new:  # one side empty: its columns are not there to compare
-        sql = sql.replace(_changed_fields(), "[]::VARCHAR[][]")
-    return con.execute(sql).fetchall()
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE order_diff AS SELECT * FROM (
+        SELECT CASE WHEN o.invoice IS NULL THEN 'added' WHEN n.invoice IS NULL THEN 'removed'
+                    ELSE 'changed' END AS kind,
+            coalesce(n.month, o.month) AS month, coalesce(n.invoice, o.invoice) AS invoice
+        FROM o FULL OUTER JOIN n ON o.invoice = n.invoice
+        WHERE o.invoice IS NULL OR n.invoice IS NULL OR {differs}
+    )""")
+    counts = con.execute("SELECT kind, month, count(*) FROM order_diff GROUP BY ALL").fetchall()
+    fields = _changed_fields() if old and new else "[]::VARCHAR[][]"
+    kept = con.execute(f"""
+        SELECT d.kind, d.month, d.invoice,
+            CASE WHEN d.kind = 'changed' THEN {fields} ELSE [] END
+        FROM (SELECT * FROM order_diff ORDER BY month, invoice LIMIT ?) AS d
+        LEFT JOIN o ON o.invoice = d.invoice LEFT JOIN n ON n.invoice = d.invoice
+        ORDER BY d.month, d.invoice""", [keep]).fetchall()  # fmt: skip
+    return kept, {(kind, month): n for kind, month, n in counts}
 
 
 def month_totals(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[int, tuple[int, int]]:

@@ -5,7 +5,6 @@ Nothing here opens the warehouse or writes into `sources/`.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,9 @@ from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook.rules import ISSUES_SQL
 from pipeline_ops.pipeline.workbook.sources import check_source, file_sha256
 
+KINDS = ("added", "removed", "changed")
 KEPT_ISSUES = 1000  # the preview page lists these; the counts cover all of them
+KEPT_CHANGES = 20_000  # the diff pages list these; a whole new year is counted, not listed
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Preview:
     sha256: str
     base_sha256: str  # "" when there is no current workbook
     summary: dict
-    changes: list[tuple]  # (kind, month, invoice, [[field, old, new], ...])
+    changes: list[tuple]  # the first KEPT_CHANGES (kind, month, invoice, [[f, old, new], …])
 
 
 def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
@@ -44,9 +45,9 @@ def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
     new = [str(p) for p in sorted(new_dir.glob("orders-*.parquet"))]
     with duckdb.connect() as con:
         issues = _issues(con, entity, year, new_dir)
-        changes = diff_orders(con, old, new)
+        changes, counts = diff_orders(con, old, new, KEPT_CHANGES)
         totals = (month_totals(con, old), month_totals(con, new))
-    summary = summarise(issues, changes, totals, extracted.row_count)
+    summary = summarise(issues, counts, totals, extracted.row_count)
     return Preview(extracted.sha256, base, summary, changes)
 
 
@@ -80,19 +81,18 @@ def _issues(con: duckdb.DuckDBPyConnection, entity: str, year: int, directory: P
     return [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in ordered]
 
 
-def summarise(issues: list[dict], changes: list[tuple], totals: tuple[dict, dict],
+def summarise(issues: list[dict], counts: dict[tuple[str, int], int], totals: tuple[dict, dict],
               orders: int) -> dict:  # fmt: skip
     """What the preview page, `intake --json` and the version row show."""
     errors = [i for i in issues if i["severity"] == "error"]
-    months = sorted({c[1] for c in changes} | {i["month"] for i in issues if i["month"]}
+    months = sorted({month for _kind, month in counts} | {i["month"] for i in issues if i["month"]}
                     | set(totals[0]) | set(totals[1]))  # fmt: skip
     blocked = blocked_by(issues, months)
-    counts = Counter((kind, month) for kind, month, _invoice, _fields in changes)
     return {
         "orders": orders,
         "errors": len(errors),
         "warnings": len(issues) - len(errors),
-        **{kind: sum(c[0] == kind for c in changes) for kind in ("added", "removed", "changed")},
+        **{kind: sum(n for (k, _m), n in counts.items() if k == kind) for kind in KINDS},
         "months": [_month(m, issues, counts, totals, m in blocked) for m in months],
         "issues": [
             {k: printable(str(i[k] or "")) for k in ISSUE_COLUMNS} | {"month": i["month"]}
@@ -101,13 +101,13 @@ def summarise(issues: list[dict], changes: list[tuple], totals: tuple[dict, dict
     }
 
 
-def _month(month: int, issues: list[dict], counts: Counter, totals: tuple[dict, dict],
+def _month(month: int, issues: list[dict], counts: dict, totals: tuple[dict, dict],
            blocked: bool) -> dict:  # fmt: skip
     mine = [i for i in issues if i["month"] == month]
     old, new = totals[0].get(month, (0, 0)), totals[1].get(month, (0, 0))
     return {
         "month": month,
-        **{kind: counts[kind, month] for kind in ("added", "removed", "changed")},
+        **{kind: counts.get((kind, month), 0) for kind in KINDS},
         "errors": sum(i["severity"] == "error" for i in mine),
         "warnings": sum(i["severity"] == "warning" for i in mine),
         "blocked": blocked,
