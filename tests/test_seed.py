@@ -46,7 +46,7 @@ MEANT = {code: rupiah for code, (rupiah, _) in zip(CODES, TYPED_PRICES, strict=T
 
 
 def seed(*args: str) -> str:
-    out = io.io.StringIO()
+    out = io.StringIO()
     call_command("seed", *args, stdout=out)
     return out.getvalue()
 
@@ -116,7 +116,7 @@ def test_bad_flags_exit_2_with_one_line_on_stderr(tmp_path, flags):
 def test_seed_reads_every_referensi_program_cell_as_extract_types_it(data_dir, workbook_factory):
     workbook_factory(programs=TYPED_PROGRAMS)
     seed("--entity", "IONS")
-    call_command("extract", "--entity", "IONS", "--year", "2026", stdout=io.io.StringIO())
+    call_command("extract", "--entity", "IONS", "--year", "2026", stdout=io.StringIO())
     columns = "program_code, program_name, unit, price, target_students"
     with duckdb.connect() as con:
         parquet = extracts_dir("IONS", 2026) / "programs.parquet"
@@ -135,7 +135,7 @@ def test_program_prices_typed_every_way_reach_the_ops_db_as_the_rupiah_meant(
     workbook_factory(programs=TYPED_PROGRAMS, months=standard_orders())
     seed("--entity", "IONS")
     call_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1-3",
-                 stdout=io.io.StringIO())  # fmt: skip
+                 stdout=io.StringIO())  # fmt: skip
     assert dict(ops_rows("SELECT code, price FROM db_program")) == MEANT
     linked = ops_rows(
         "SELECT o.invoice, p.code, p.price FROM commerce_order o"
