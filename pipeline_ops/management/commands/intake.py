@@ -12,6 +12,8 @@ from pipeline_ops.pipeline.intake.decide import accept, check_acceptable
 from pipeline_ops.pipeline.intake.report import summary_lines
 from pipeline_ops.pipeline.intake.versions import Status, claim, run_preview, store
 from pipeline_ops.pipeline.runs.records import get_entity
+from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
+from pipeline_ops.pipeline.workbook.reader import check_file
 from pipeline_ops.pipeline.workbook.sources import check_source
 
 
@@ -48,6 +50,8 @@ class Command(PipelineCommand):
 
     def preview(self, entity: str, year: int, path: Path, **_: Any):
         check_source(path)  # before opening it: never block on a FIFO
+        check_file(path)  # what the file is, then its size and zip: before storing a copy
+        WorkbookBudget(path).zip.close()
         with open(path, "rb") as handle:
             version = store(get_entity(entity), year, File(handle), path.name)
         version = run_preview(version.pk)
@@ -60,4 +64,6 @@ class Command(PipelineCommand):
         claim(version, Status.PREVIEWED, Status.ACCEPTING)
         version = accept(version.pk, queue_sync=not flags["no_sync"], on_wait=self.stderr.write)
         queued = f"; sync run {version.sync_run_id} queued" if version.sync_run_id else ""
-        self.stdout.write(f"Accepted: {version.original_name} is the current workbook{queued}.")
+        # With --json, stdout stays one JSON object.
+        out = self.stderr if flags["json"] else self.stdout
+        out.write(f"Accepted: {version.original_name} is the current workbook{queued}.")

@@ -10,16 +10,17 @@ no longer says what accepting it would do.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 
 from pipeline_ops.models import WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake.files import keep, replace_atomically
 from pipeline_ops.pipeline.intake.versions import (
     Status,
-    changed_months,
     claim,
     make_current,
     queue_preview,
+    sync_months,
 )
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
@@ -63,8 +64,8 @@ def accept(version_pk: int, *, queue_sync: bool = True, on_wait=None) -> Workboo
         claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)))
         raise
     make_current(version, version.decided_by)
-    months = changed_months(version)
-    if queue_sync and months is not None:
+    wanted, months = sync_months(version)
+    if queue_sync and wanted:
         work = Work("sync", version.entity.code, version.year, months)
         run = enqueue(work, user=version.decided_by, trigger="intake")
         WorkbookVersion.objects.filter(pk=version.pk).update(sync_run=run)
@@ -92,7 +93,7 @@ def reject(version: WorkbookVersion, user) -> bool:
     """Discard an offered version (its stored file goes; the record stays, rejected)."""
     offered = Q(status__in=(Status.QUEUED, Status.PREVIEWED, Status.FAILED))
     done = WorkbookVersion.objects.filter(offered, pk=version.pk).update(
-        status=Status.REJECTED, decided_by=user
+        status=Status.REJECTED, decided_by=user, decided_at=timezone.now()
     )
     version.refresh_from_db()
     if done and version.upload and not _shared(version):

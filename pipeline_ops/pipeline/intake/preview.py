@@ -18,6 +18,7 @@ from pipeline_ops.pipeline.stages.extract import extract_workbook
 from pipeline_ops.pipeline.stages.load import load_extracts, month_files
 from pipeline_ops.pipeline.stages.validate import ISSUE_COLUMNS, issue_order
 from pipeline_ops.pipeline.text import printable
+from pipeline_ops.pipeline.workbook.reader import Workbook
 from pipeline_ops.pipeline.workbook.rules import ISSUES_SQL
 from pipeline_ops.pipeline.workbook.sources import check_source, file_sha256
 
@@ -45,9 +46,11 @@ def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
     new = [str(p) for p in sorted(new_dir.glob("orders-*.parquet"))]
     with duckdb.connect() as con:
         issues = _issues(con, entity, year, new_dir)
-        changes, counts = diff_orders(con, old, new, KEPT_CHANGES)
+        changes, counts, touched = diff_orders(con, old, new, KEPT_CHANGES)
         totals = (month_totals(con, old), month_totals(con, new))
     summary = summarise(issues, counts, totals, extracted.row_count)
+    summary["touched_months"] = touched  # where orders changed, arrived or left
+    summary["sheets"] = sorted([*extracted.orders, *extracted.blank])
     return Preview(extracted.sha256, base, summary, changes)
 
 
@@ -55,7 +58,7 @@ def _current_orders(current: Path, sha: str, entity: str, year: int, scratch: Pa
     """The current workbook's typed orders: the last extract's files when they were all made
     from this very file (no second extract), else a fresh extract in the scratch folder."""
     kept = sorted(extracts_dir(entity, year).glob("orders-*.parquet"))
-    if kept:
+    if kept and _covers_every_month(current, kept):
         files = [str(p) for p in kept]
         with duckdb.connect() as con:
             hashes = con.execute(
@@ -68,6 +71,17 @@ def _current_orders(current: Path, sha: str, entity: str, year: int, scratch: Pa
     except PipelineError:
         return []  # an unreadable current workbook: everything in the new one is added
     return [str(p) for p in sorted((scratch / "old").glob("orders-*.parquet"))]
+
+
+def _covers_every_month(current: Path, kept: list[Path]) -> bool:
+    """A month-scoped extract (`sync --month 2`) leaves only some months' files: then the
+    kept files are not the whole workbook. (A blank month sheet has no file either; such a
+    workbook is simply extracted again.)"""
+    try:
+        months = set(Workbook(current).month_sheets())
+    except PipelineError:
+        return False
+    return months == {int(p.stem.split("-")[1]) for p in kept}
 
 
 def _issues(con: duckdb.DuckDBPyConnection, entity: str, year: int, directory: Path) -> list:

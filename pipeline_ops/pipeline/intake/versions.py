@@ -68,8 +68,10 @@ def run_preview(version_pk: int) -> WorkbookVersion:
         current = source_workbook(version.entity.code, version.year, version.entity.source_dir)
         result = preview_workbook(offered, version.entity.code, version.year,
                                   current if current.exists() else None, scratch)  # fmt: skip
-    except PipelineError as exc:
-        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(str(exc)))
+    except PipelineError as exc:  # named as staff know it, not as its scratch copy
+        error = str(exc).replace(str(scratch / f"{version.entity.code}-{version.year}.xlsx"),
+                                 version.original_name)  # fmt: skip
+        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(error))
         return version
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -123,7 +125,14 @@ def make_current(version: WorkbookVersion, user) -> None:
     version.refresh_from_db()
 
 
-def changed_months(version: WorkbookVersion) -> MonthRange | None:
-    months = [m["month"] for m in version.summary.get("months", [])
-              if m["added"] or m["removed"] or m["changed"]]  # fmt: skip
-    return MonthRange(min(months), max(months)) if months else None
+def sync_months(version: WorkbookVersion) -> tuple[bool, MonthRange | None]:
+    """(whether to sync, which months): the span of months orders changed in or left, or
+    the whole year (None) when the new workbook has no sheet for one of them (a month-scoped
+    sync could not extract it, and a whole-year load removes its old orders)."""
+    touched = version.summary.get("touched_months", [])
+    if not touched:
+        return False, None
+    span = range(min(touched), max(touched) + 1)
+    if set(span) - set(version.summary.get("sheets", [])):
+        return True, None
+    return True, MonthRange(span.start, span.stop - 1)
