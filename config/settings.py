@@ -191,6 +191,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", PIPELINE_DATA_DIR / "uploads")).r
 MEDIA_URL = "media/"  # never served: downloads go through a permission-checked admin view
 LOGIN_URL = "admin:login"
 
+# The address staff open the admin at: links in e-mails (failure notices) start with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atlas-ops@localhost")
 
@@ -217,4 +219,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # The worker's one line per task start, end and failure (runs/launch.py).
+    "loggers": {"pipeline_ops": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
 }

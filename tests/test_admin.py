@@ -170,14 +170,22 @@ def test_a_viewer_cannot_launch(client, entity, viewer):
     assert "launch_sync" not in page
 
 
-def test_a_failed_admin_run_mails_the_operators(entity, operator):
+def test_a_failed_admin_run_mails_the_operators_a_link_and_logs_one_line(
+    entity, operator, settings, caplog
+):
+    settings.SITE_URL = "https://atlas.example.com"
     run = create_queued_run(Work("sync", "IONS", 2026), trigger="admin")
     Entity.objects.filter(pk=entity.pk).update(code="GONE")  # the stage cannot find it
-    summary = execute(run.pk)
+    with caplog.at_level("INFO", logger="pipeline_ops"):
+        summary = execute(run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and summary.startswith("failed")
     assert [m.to for m in mail.outbox] == [["olga@example.com"]]
     assert "failed" in mail.outbox[0].subject
+    link = f"https://atlas.example.com/admin/pipeline_ops/pipelinerun/{run.pk}/change/"
+    assert link in mail.outbox[0].body
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("pipeline_ops")]
+    assert [m.split(":")[0] for m in logged] == [f"run {run.pk} started", f"run {run.pk} failed"]
 
 
 def test_a_command_line_failure_sends_no_mail(entity, operator):

@@ -87,16 +87,19 @@ def execute(run_pk: int) -> str:
     if run.status != PipelineRun.Status.QUEUED:
         # A redelivered task (the broker's retry after a worker died): never run twice.
         return f"Run {run.pk} is {run.status}; not started again."
+    log.info("run %s started: %s", run.pk, run)  # one line per task start, end or failure
     try:
         _call(run.stage, run, queued=run)
     except AlreadyClaimed as exc:
         return str(exc)
     except Exception as exc:
         _fail_if_unfinished(run, exc)
+        log.warning("run %s failed: %s", run.pk, str(exc).splitlines()[0] if str(exc) else exc)
         from pipeline_ops.pipeline.runs.notify import notify_failure
 
         notify_failure(PipelineRun.objects.get(pk=run.pk))
         return f"failed: {exc}"
+    log.info("run %s succeeded: %s", run.pk, run)
     return f"{run.stage} {run.entity.code} {run.year}: success"
 
 
