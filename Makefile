@@ -40,7 +40,7 @@ format: install
 
 test: lint
 	bash scripts/test-prereqs.sh
-	$(VENV)/bin/pytest -q -m "not slow"
+	$(VENV)/bin/pytest -q -m "not slow" -n 2 --dist loadgroup
 
 soak: install
 	$(VENV)/bin/pytest -q -m slow

@@ -6,20 +6,23 @@ from django.utils.html import format_html
 
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
 
-from . import schedule_admin  # noqa: F401  (replaces django-q2's Schedule admin)
-from .admin_actions import ACTIONS, LaunchPermissionMixin, _make_action
+# admin_intake: workbook versions and their diff; schedule_admin replaces django-q2's.
+from . import admin_intake, schedule_admin  # noqa: F401
+from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
 from .pipeline.errors import PipelineError
 from .pipeline.period import MonthRange
 from .views import download_file, download_report, run_progress
+from .views_intake import UploadMixin
 
 
 @admin.register(Entity)
-class EntityAdmin(LaunchPermissionMixin, admin.ModelAdmin):
+class EntityAdmin(LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
     list_display = ("code", "name", "active", "latest_run", "created")
     list_filter = ("active",)
     search_fields = ("code", "name")
-    actions = tuple(_make_action(key) for key in ACTIONS)
+    actions = (*(_make_action(key) for key in ACTIONS), "upload_workbook")
+    change_form_template = "admin/pipeline_ops/entity/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
         # source_dir is a path the worker reads files from: superusers only.
@@ -33,19 +36,6 @@ class EntityAdmin(LaunchPermissionMixin, admin.ModelAdmin):
             return "—"
         url = reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk])
         return format_html('<a href="{}">{} {}</a>', url, run.stage, run.status)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Run history and mirrors are written by the pipeline only."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ActiveFilter(admin.SimpleListFilter):

@@ -2,7 +2,8 @@
 
 Each launchable stage of the registry becomes one admin action; choosing it shows a
 launch form (year, months, report type) and then queues one run per selected entity.
-Kept apart from admin.py so the ModelAdmin registrations stay short.
+Kept apart from admin.py (with ReadOnlyAdmin, shared by admin_intake.py) so the ModelAdmin
+registrations stay short.
 """
 
 from __future__ import annotations
@@ -69,3 +70,16 @@ class LaunchPermissionMixin:
 
     def has_launch_permission(self, request) -> bool:
         return request.user.has_perm("pipeline_ops.launch_pipelinerun")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Run history and mirrors are written by the pipeline only."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -47,3 +47,13 @@ def operator(db) -> User:
 def viewer(db) -> User:
     """A staff user in the Report viewers group."""
     return staff_in(VIEWERS_GROUP, "vic")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs on two pytest-xdist workers. Tests that start a real django-q2
+    worker (they import tests.worker.running_worker) all go to the same one, in turn: with
+    Redis, two clusters on one queue would take each other's tasks."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "running_worker"):
+            item.add_marker(pytest.mark.xdist_group("qcluster"))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.db import connection
@@ -43,12 +43,14 @@ def running_worker(data_dir: Path, workers: int = 1) -> Iterator[subprocess.Pope
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
+        # SIGTERM to the cluster's main process only: it stops its own processes in under a
+        # second. Sent to the whole group, it hangs until the timeout below.
+        os.kill(proc.pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left (a dbt child)
+        proc.wait()
         log.close()
 
 

@@ -1,4 +1,5 @@
-"""The two staff roles (docs/admin.md): operators launch, viewers look and download.
+"""The two staff roles (docs/admin.md): operators launch, upload and accept workbooks;
+viewers look and download.
 
 Least privilege: of django-q2's models operators get only view and change of Schedule, and
 the Schedule admin (pipeline_ops.schedule_admin) limits that change to pausing and re-timing
@@ -19,11 +20,17 @@ VIEW = [
     "view_validationissue",
     "view_report",
     "view_dimensioncache",
+    "view_workbookversion",  # workbook intake (docs/intake.md): history, previews, downloads
+    "view_workbookchange",
 ]
+INTAKE = ["add_workbookversion", "accept_workbookversion"]  # upload; accept, reject, restore
 SCHEDULES = ["view_schedule", "change_schedule"]  # django_q's Schedule model, nothing else
 ROLES = {
     VIEWERS_GROUP: {"pipeline_ops": VIEW},
-    OPERATORS_GROUP: {"pipeline_ops": [*VIEW, "launch_pipelinerun"], "django_q": SCHEDULES},
+    OPERATORS_GROUP: {
+        "pipeline_ops": [*VIEW, "launch_pipelinerun", *INTAKE],
+        "django_q": SCHEDULES,
+    },
 }
 
 

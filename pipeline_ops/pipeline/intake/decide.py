@@ -66,11 +66,23 @@ def accept(version_pk: int, *, queue_sync: bool = True, on_wait=None) -> Workboo
     make_current(version, version.decided_by)
     wanted, months = sync_months(version)
     if queue_sync and wanted:
-        work = Work("sync", version.entity.code, version.year, months)
-        run = enqueue(work, user=version.decided_by, trigger="intake")
-        WorkbookVersion.objects.filter(pk=version.pk).update(sync_run=run)
-        version.refresh_from_db()
+        _queue_sync(version, months)
     return version
+
+
+def _queue_sync(version: WorkbookVersion, months) -> None:
+    """The workbook is current by now: a sync that cannot be queued (the same sync already
+    queued or running) is said on the version, not reported as a failed accept."""
+    work = Work("sync", version.entity.code, version.year, months)
+    try:
+        run = enqueue(work, user=version.decided_by, trigger="intake")
+    except PipelineError as exc:
+        WorkbookVersion.objects.filter(pk=version.pk).update(
+            error=printable(f"Accepted, but no sync was queued: {exc}")
+        )
+    else:
+        WorkbookVersion.objects.filter(pk=version.pk).update(sync_run=run)
+    version.refresh_from_db()
 
 
 def _replace(version: WorkbookVersion, on_wait) -> None:
@@ -109,6 +121,9 @@ def _shared(version: WorkbookVersion) -> bool:
 
 def restore(version: WorkbookVersion, user) -> WorkbookVersion:
     """A new version with an earlier version's stored file, queued for preview."""
+    if version.status not in (Status.ACCEPTED, Status.SUPERSEDED):
+        raise PipelineError(f"Version {version.pk} is {version.status}: only accepted or"
+                            " superseded versions can be restored.")  # fmt: skip
     if not version.upload:
         raise PipelineError(f"Version {version.pk} has no stored file to restore.")
     copy = WorkbookVersion.objects.create(
