@@ -784,13 +784,11 @@ def test_a_rejection_records_when_it_was_decided(entity, data_dir, tmp_path, ope
     assert version.decided_at is not None, "accepts record it; a rejection is a decision too"
 
 
-def test_a_rejected_version_whose_file_is_gone_cannot_be_restored(
-    entity, data_dir, tmp_path, operator
-):
+def test_a_rejected_version_cannot_be_restored(entity, data_dir, tmp_path, operator):
     version = preview_domain(entity, offered(tmp_path))
     reject(version, operator)
 
-    with pytest.raises(PipelineError, match=f"Version {version.pk} has no stored file to restore"):
+    with pytest.raises(PipelineError, match=f"Version {version.pk} is rejected: only accepted"):
         restore(version, operator)
     assert WorkbookVersion.objects.count() == 1
 
