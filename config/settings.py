@@ -198,8 +198,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atlas-ops@localhost")
 
 # django-q2: retry must exceed timeout or a long task is handed out twice;
 # one attempt only, because a pipeline stage is not safe to replay blindly.
+# The queue's name: installations sharing one Redis need their own (Q_CLUSTER_NAME); so do
+# the two pytest-xdist processes of `make test`, or one's worker takes the other's tasks.
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "")
 Q_CLUSTER: dict = {
-    "name": "atlas-ops",
+    "name": os.environ.get("Q_CLUSTER_NAME") or ("atlas-ops" + (f"-{_XDIST}" if _XDIST else "")),
     "workers": env_number("Q_WORKERS", 2, minimum=1),
     "timeout": env_number("Q_TIMEOUT", 1800, minimum=1),
     "retry": env_number("Q_RETRY", 2100, minimum=1),
@@ -213,6 +216,18 @@ if os.environ.get("Q_REDIS_URL"):
     Q_CLUSTER["redis"] = os.environ["Q_REDIS_URL"]
 else:
     Q_CLUSTER["orm"] = "default"
+# Each django-q2 cluster saves its state every few seconds (Redis keeps it with Redis; the
+# ORM broker keeps it in this cache), and the admin index reads it to say whether a worker
+# is running. A file cache is shared by the worker and web processes of one host, which
+# the default per-process memory cache is not.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "qstats": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(PIPELINE_DATA_DIR / "qstats"),
+    },
+}
+Q_CLUSTER["cache"] = "qstats"
 
 LOGGING = {
     "version": 1,

@@ -147,12 +147,14 @@ def ops_url(data_dir) -> str:
 
 def subprocess_env(data_dir) -> dict[str, str]:
     """Environment for a `manage.py` subprocess sharing this test's stores and database."""
+    from django.conf import settings
     from django.db import connection
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.pop("OPS_DB_URL", None)
     env.pop("WAREHOUSE_PATH", None)
     env.update(PIPELINE_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="config.settings")
+    env["Q_CLUSTER_NAME"] = settings.Q_CLUSTER["name"]  # this test process's own queue
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 from pipeline_ops.models import PipelineRun
@@ -28,7 +29,11 @@ def database_url() -> str:
 
 def worker_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(PIPELINE_DATA_DIR=str(data_dir), DATABASE_URL=database_url())
+    env.update(
+        PIPELINE_DATA_DIR=str(data_dir),
+        DATABASE_URL=database_url(),
+        Q_CLUSTER_NAME=settings.Q_CLUSTER["name"],
+    )  # this test process's own queue
     return env
 
 
