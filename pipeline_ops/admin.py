@@ -1,24 +1,25 @@
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.urls import path, reverse
 from django.utils.html import format_html
-
-from pipeline_ops.pipeline.runs.launch import Work, enqueue
 
 # admin_intake: workbook versions and their diff; schedule_admin replaces django-q2's.
 from . import admin_intake, schedule_admin  # noqa: F401
 from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
+from .admin_display import local_time, number  # also sets the site's titles
+from .admin_filters import RecentFailureFilter, RunFilter
+from .admin_runs import RunControlMixin, RunLevelFilter
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
-from .pipeline.errors import PipelineError
-from .pipeline.period import MonthRange
+from .pipeline.runs.outcome import run_title
 from .views import download_file, download_report, run_progress
 from .views_intake import UploadMixin
 
 
 @admin.register(Entity)
 class EntityAdmin(LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "active", "latest_run", "created")
+    list_display = ("code", "name", "active", "latest_run", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name")
     actions = (*(_make_action(key) for key in ACTIONS), "upload_workbook")
@@ -36,6 +37,10 @@ class EntityAdmin(LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
             return "—"
         url = reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk])
         return format_html('<a href="{}">{} {}</a>', url, run.stage, run.status)
+
+    @admin.display(description="created", ordering="created")
+    def created_at(self, obj: Entity) -> str:
+        return local_time(obj.created)
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -68,30 +73,50 @@ class ChildRunInline(admin.TabularInline):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(LaunchPermissionMixin, ReadOnlyAdmin):
+class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
     list_display = (
-        "id", "stage", "entity", "year", "period", "status_badge", "started_at",
-        "duration_text", "row_count", "triggered_by",
+        "id", "stage", "entity", "period", "status_badge", "started", "duration_text", "rows",
+        "launched_by",
     )  # fmt: skip
-    list_filter = (ActiveFilter, "status", "stage", "entity", "trigger", "created")
+    # Top-level runs unless asked for child stages; cancel / re-run come from RunControlMixin.
+    list_filter = (
+        RunLevelFilter, ActiveFilter, RecentFailureFilter, "status", "stage", "entity", "trigger",
+        "created",
+    )  # fmt: skip
     list_select_related = ("entity", "triggered_by")
     date_hierarchy = "created"
     search_fields = ("error_message", "task_id")
+    change_list_template = "admin/pipeline_ops/run_list.html"
     inlines = (ChildRunInline,)
-    actions = ("rerun",)
     change_form_template = "admin/pipeline_ops/pipelinerun/change_form.html"
-    # Read-only admin: Django shows every field as text, in this order.
-    fields = (
-        "entity", "year", "month", "month_end", "stage", "status", "parent", "trigger",
-        "triggered_by", "task_id", "pid", "warehouse_id", "created", "started_at",
-        "completed_at", "row_count", "source_file_hash", "options", "error_message", "log",
+    # Read-only admin: Django shows every field as text. The outcome (what, period, status,
+    # error, next step, what it made) is the page's header (runs/outcome.py); the record
+    # follows, the technical fields folded away.
+    fieldsets = (
+        (None, {"fields": (
+            "entity", ("year", "month", "month_end"), "stage", "status", "parent",
+            ("trigger", "triggered_by"), ("created", "started_at", "completed_at"), "row_count",
+            "error_message", "log",
+        )}),
+        ("Technical", {"classes": ("collapse",), "fields": (
+            "task_id", "pid", "warehouse_id", "source_file_hash", "options",
+        )}),
     )  # fmt: skip
 
-    @admin.display(description="period")
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The title names what ran and its period: `Sync … · IONS · February 2026`."""
+        run = self.get_object(request, unquote(object_id))
+        if run is not None and self.has_view_permission(request, run):
+            extra_context = {"title": run_title(run), "subtitle": None, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="period", ordering="year")
     def period(self, obj: PipelineRun) -> str:
+        """`2026` (the whole year), `2026-02`, `2026-01–03`: one narrow column."""
         if not obj.month:
-            return "year"
-        return f"{obj.month:02d}" + (f"–{obj.month_end:02d}" if obj.month_end != obj.month else "")
+            return str(obj.year)
+        end = f"–{obj.month_end:02d}" if obj.month_end not in (None, obj.month) else ""
+        return f"{obj.year}-{obj.month:02d}{end}"
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PipelineRun) -> str:
@@ -99,22 +124,19 @@ class PipelineRunAdmin(LaunchPermissionMixin, ReadOnlyAdmin):
 
     @admin.display(description="duration")
     def duration_text(self, obj: PipelineRun) -> str:
-        return f"{obj.duration.total_seconds():.1f} s" if obj.duration else "—"
+        return f"{obj.duration.total_seconds():,.1f} s" if obj.duration else "—"
 
-    @admin.action(description="Re-run selected failed runs", permissions=("launch",))
-    def rerun(self, request, queryset):
-        queued = 0
-        for run in queryset.filter(status=PipelineRun.Status.FAILED, parent__isnull=True):
-            months = MonthRange.of(run.month, run.month_end)
-            work = Work(run.stage, run.entity.code, run.year, months,
-                        run.options.get("report_type", "monthly"),
-                        tuple(run.options.get("then", ())))  # fmt: skip
-            try:
-                enqueue(work, user=request.user, trigger="admin")
-                queued += 1
-            except PipelineError as exc:
-                self.message_user(request, f"Not queued: {exc}", messages.WARNING)
-        self.message_user(request, f"Re-queued {queued} failed run(s).", messages.SUCCESS)
+    @admin.display(description="started", ordering="started_at")
+    def started(self, obj: PipelineRun) -> str:
+        return local_time(obj.started_at)
+
+    @admin.display(description="rows", ordering="row_count")
+    def rows(self, obj: PipelineRun) -> str:
+        return number(obj.row_count)
+
+    @admin.display(description="launched by", ordering="trigger")
+    def launched_by(self, obj: PipelineRun) -> str:
+        return f"{obj.trigger} ({obj.triggered_by})" if obj.triggered_by else obj.trigger
 
     def get_urls(self):
         extra = [
@@ -129,23 +151,21 @@ class PipelineRunAdmin(LaunchPermissionMixin, ReadOnlyAdmin):
 
 @admin.register(ValidationIssue)
 class ValidationIssueAdmin(ReadOnlyAdmin):
-    list_display = (
-        "cell_address",
-        "rule",
-        "severity",
-        "entity",
-        "year",
-        "month",
-        "message",
-        "value",
-    )
-    list_filter = ("severity", "rule", "entity", "year", "month")
+    # Entity, year and month share one column so the message has the width to be read.
+    list_display = ("cell_address", "severity", "rule", "where", "message", "value")
+    list_filter = ("severity", "rule", "entity", "year", "month", RunFilter)
     list_select_related = ("entity", "run")
     search_fields = ("cell", "message", "value")
+    # Its stylesheet gives the message column room to be read (not a sliver).
+    change_list_template = "admin/pipeline_ops/validationissue/change_list.html"
 
     @admin.display(description="cell", ordering="cell")
     def cell_address(self, obj: ValidationIssue) -> str:
         return format_html("<strong><code>{}</code></strong>", obj.cell)
+
+    @admin.display(description="entity, period", ordering="entity__code")
+    def where(self, obj: ValidationIssue) -> str:
+        return f"{obj.entity.code} {obj.year}" + (f"-{obj.month:02d}" if obj.month else "")
 
 
 @admin.register(Report)

@@ -1,23 +1,27 @@
 """Admin actions that launch pipeline stages for the selected entities.
 
-Each launchable stage of the registry becomes one admin action; choosing it shows a
-launch form (year, months, report type) and then queues one run per selected entity.
-Kept apart from admin.py (with ReadOnlyAdmin, shared by admin_intake.py) so the ModelAdmin
-registrations stay short.
+Each launchable stage of the registry becomes one admin action; choosing it shows that
+stage's launch form (forms.LaunchForm: only the fields the stage takes) and then queues one
+run per selected entity and opens it: the run's page for one entity, the run list filtered
+to the entities for several. Kept apart from admin.py (with ReadOnlyAdmin, shared by
+admin_intake.py) so the ModelAdmin registrations stay short.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import AdminForm
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
 
 from .forms import LaunchForm
+from .models import Entity, PipelineRun
 from .pipeline import registry
 from .pipeline.errors import PipelineError
-from .pipeline.period import MonthRange
 
 # One admin action per launchable stage of the registry; a chain runs its children.
 ACTIONS = {stage.name: stage for stage in registry.launchable()}
@@ -26,33 +30,52 @@ ACTIONS = {stage.name: stage for stage in registry.launchable()}
 def _launch(modeladmin, request, queryset: QuerySet, action: str):
     """Show the launch form until it validates, then queue `action` for every entity."""
     stage = ACTIONS[action]
-    title, then = stage.label, stage.children if stage.name == registry.CHAIN else ()
     data = request.POST if "apply" in request.POST else None
-    form = LaunchForm(data, needs_month=stage.needs_month)
+    form = LaunchForm(data, stage=stage)
+    entities = list(queryset)
     if not form.is_valid():
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "entities": queryset,
-            "action": request.POST.get("action"),
-            "opts": modeladmin.model._meta,
-        }
-        return TemplateResponse(request, "admin/pipeline_ops/launch_form.html", context)
-    months: MonthRange | None = form.cleaned_data["month"]
-    queued, refused = 0, []
-    for entity in queryset:
-        work = Work(stage.name, entity.code, form.cleaned_data["year"], months,
-                    form.cleaned_data["report_type"], then)  # fmt: skip
+        return _form_page(modeladmin, request, form, entities)
+    queued = []
+    for entity in entities:
         try:
-            enqueue(work, user=request.user, trigger="admin")
-            queued += 1
+            queued.append(enqueue(_work(stage, entity, form.cleaned_data), user=request.user))
         except PipelineError as exc:
-            refused.append(str(exc))
-    for reason in refused:
-        modeladmin.message_user(request, f"Not queued: {reason}", messages.WARNING)
-    modeladmin.message_user(request, f"{title}: queued {queued} run(s).", messages.SUCCESS)
-    return None
+            modeladmin.message_user(request, f"Not queued: {exc}", messages.WARNING)
+    if not queued:
+        return None  # only the warnings: nothing was queued
+    modeladmin.message_user(
+        request, f"{stage.label}: queued {len(queued)} run(s).", messages.SUCCESS
+    )
+    return HttpResponseRedirect(runs_url(queued, entities))
+
+
+def _work(stage: registry.Stage, entity: Entity, data: dict) -> Work:
+    then = stage.children if stage.name == registry.CHAIN else ()
+    report_type = data.get("report_type", "monthly")
+    return Work(stage.name, entity.code, data["year"], data["months"], report_type, then)
+
+
+def runs_url(runs: list[PipelineRun], entities: list[Entity]) -> str:
+    """The new run's page for one entity; the run list filtered to several entities."""
+    if len(entities) == 1 and len(runs) == 1:
+        return reverse("admin:pipeline_ops_pipelinerun_change", args=[runs[0].pk])
+    pks = ",".join(str(entity.pk) for entity in entities)
+    return reverse("admin:pipeline_ops_pipelinerun_changelist") + f"?entity__id__in={pks}"
+
+
+def _form_page(modeladmin, request, form: LaunchForm, entities: list[Entity]):
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"{form.stage.label}…",
+        "stage": form.stage,
+        "form": form,
+        "adminform": AdminForm(form, form.fieldsets(), {}),
+        "entities": entities,
+        "action": request.POST.get("action"),
+        "opts": modeladmin.model._meta,
+        "cancel_url": request.get_full_path(),  # the entity list, with its filters
+    }
+    return TemplateResponse(request, "admin/pipeline_ops/launch_form.html", context)
 
 
 def _make_action(key: str):

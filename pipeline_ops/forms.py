@@ -4,39 +4,76 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from .pipeline.period import REPORT_TYPES, MonthRange, PeriodError
+from .pipeline.period import (
+    MAX_YEAR,
+    MIN_YEAR,
+    MONTH_ABBREVIATIONS,
+    MonthRange,
+    PeriodError,
+    report_type_for,
+)
+from .pipeline.registry import Stage
+
+MONTHS = [("", "—"), *((str(i), f"{i} {name}") for i, name in enumerate(MONTH_ABBREVIATIONS, 1))]
+REPORT_KINDS = {
+    "monthly": "Monthly: one month",
+    "quarterly": "Quarterly: 1-3, 4-6, 7-9 or 10-12",
+    "range": "Range: several months that are not a quarter",
+    "yearly": "Yearly: the whole year (leave the months blank)",
+}
+
+
+def _month_field(label: str, help_text: str = "") -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, choices=MONTHS, coerce=int, empty_value=None, required=False,
+        help_text=help_text,
+    )  # fmt: skip
 
 
 class LaunchForm(forms.Form):
-    """What an admin action asks before it queues work: the same rules as the flags."""
+    """What a launch action asks before it queues work, built from the stage's registry row:
+    a month is required when the stage needs one, a report type only where the stage takes
+    one (and never yearly for a stage that needs a month). The same rules as the flags."""
 
-    year = forms.IntegerField(min_value=2000, max_value=2100)
-    month = forms.CharField(
-        required=False, help_text="2, or a range like 1-3; blank = the whole year (sync only)"
-    )
-    report_type = forms.ChoiceField(choices=[(t, t) for t in REPORT_TYPES], initial="monthly")
+    year = forms.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR)
+    month = _month_field("Month")
+    month_end = _month_field("to", "Blank for one month.")
+    report_type = forms.ChoiceField(choices=list(REPORT_KINDS.items()), initial="monthly")
 
-    def __init__(self, *args, needs_month: bool = False, **kwargs) -> None:
+    def __init__(self, *args, stage: Stage, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.needs_month = needs_month
+        self.stage = stage
         self.fields["year"].initial = timezone.localdate().year
-        if needs_month:
-            self.fields["month"].required = True
+        reports = "report_type" in stage.run_options
+        self.fields["month"].required = stage.needs_month
+        if not stage.needs_month:
+            blank = "a yearly report" if reports else "the whole year"
+            self.fields["month"].help_text = f"Blank for {blank}."
+        if not reports:
+            del self.fields["report_type"]
+        elif stage.needs_month:  # a yearly report has no month
+            kinds = [(kind, label) for kind, label in REPORT_KINDS.items() if kind != "yearly"]
+            self.fields["report_type"].choices = kinds
 
-    def clean_month(self) -> MonthRange | None:
-        value = self.cleaned_data.get("month", "").strip()
-        if not value:
-            return None
-        try:
-            return MonthRange.parse(value)
-        except PeriodError as exc:
-            raise forms.ValidationError(str(exc)) from None
+    def fieldsets(self) -> list[tuple[None, dict]]:
+        """The admin's layout: both month pickers on one line, each with its own errors."""
+        rest = [name for name in self.fields if name not in ("year", "month", "month_end")]
+        return [(None, {"fields": ["year", ("month", "month_end"), *rest]})]
 
     def clean(self) -> dict:
         data = super().clean()
-        months = data.get("month")
-        if data.get("report_type") == "quarterly" and months and months.start == months.end:
-            self.add_error("month", "a quarterly report needs a month range, e.g. 1-3")
+        start, end = data.get("month"), data.get("month_end")
+        if end is not None and start is None:
+            self.add_error("month", "Choose the first month too, or clear “to”.")
+        elif start is not None and end is not None and end < start:
+            self.add_error("month_end", f"“to” ({end}) is before the first month ({start}).")
+        months = MonthRange(start, end or start) if start is not None else None
+        data["months"] = months
+        if "report_type" in self.fields and "report_type" in data and not self.errors:
+            try:
+                data["report_type"] = report_type_for(data["report_type"], months)
+            except PeriodError as exc:
+                self.add_error("month", str(exc))
         return data
 
 

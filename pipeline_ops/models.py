@@ -61,8 +61,10 @@ class PipelineRun(models.Model):
         SUCCESS = "success"
         PARTIAL = "partial"  # a transform limited by --select: never makes the marts current
         FAILED = "failed"
+        CANCELLED = "cancelled"  # taken off the queue before it started (runs/control.py)
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)  # work that is not finished yet
+    RERUNNABLE = (Status.FAILED, Status.CANCELLED)  # what "Re-run" queues again
 
     warehouse_id = models.BigIntegerField(null=True, blank=True, unique=True)
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="runs")
@@ -103,6 +105,15 @@ class PipelineRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def can_cancel(self) -> bool:
+        """Only queued top-level work can be cancelled; a started run is never cut short."""
+        return self.status == self.Status.QUEUED and self.parent_id is None
+
+    @property
+    def can_rerun(self) -> bool:
+        return self.status in self.RERUNNABLE
 
     @property
     def duration(self):

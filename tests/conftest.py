@@ -22,6 +22,10 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.OPS_DB_URL = None
     settings.MEDIA_ROOT = root / "uploads"
     settings.PIPELINE_LOCK_TIMEOUT = 30
+    # django-q2's cluster stats (ORM broker) where a test's worker, started with this data
+    # dir, writes them (config/settings.py).
+    qstats = {**settings.CACHES["qstats"], "LOCATION": str(root / "qstats")}
+    settings.CACHES = {**settings.CACHES, "qstats": qstats}
     return root
 
 

@@ -44,7 +44,7 @@ def launch_chain(page, base: str) -> None:
     page.select_option("select[name=action]", "launch_chain")
     page.click("button[name=index]")
     page.fill("#id_year", "2026")
-    page.fill("#id_month", "2")
+    page.select_option("#id_month", "2")
     page.click("input[value=Queue]")
     page.wait_for_selector(".messagelist")
 
@@ -71,6 +71,15 @@ def assert_chain_ran_in_order(run: PipelineRun) -> None:
     assert run.completed_at >= run.children.get(stage="report").completed_at
 
 
+def assert_the_board_scrolls_inside_itself_on_a_phone(page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    board = page.eval_on_selector(".board-scroll", "e => [e.scrollWidth, e.clientWidth]")
+    assert width <= 390 and board[0] > board[1], (width, board)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def test_an_operator_logs_in_launches_the_chain_watches_it_succeed_and_downloads_the_report(
     live_server, entity, operator, data_dir, tmp_path, monkeypatch
 ):
@@ -92,7 +101,10 @@ def test_an_operator_logs_in_launches_the_chain_watches_it_succeed_and_downloads
         shoot(page, "run-page.png")
         page.goto(f"{live_server.url}/admin/?year=2026")
         assert "reported" in page.inner_text(".freshness-board")
+        # The banner reads the qcluster's stats from another process (ORM broker: the cache).
+        assert "Worker running: 1 cluster" in page.inner_text(".pipeline-banner")
         shoot(page, "freshness-board.png")
+        assert_the_board_scrolls_inside_itself_on_a_phone(page)
         page.goto(f"{live_server.url}/admin/pipeline_ops/report/")
         with page.expect_download() as download:
             page.click("text=HTML")

@@ -31,6 +31,10 @@ MONTH_ABBREVIATIONS = (
     "Dec",
 )
 QUARTERS = {(1, 3): "Q1", (4, 6): "Q2", (7, 9): "Q3", (10, 12): "Q4"}
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
 YearMonth = tuple[int, int]
 
 
@@ -112,9 +116,46 @@ def resolve_period(entity: str, year: int, months: MonthRange | None, report_typ
     return Period(entity, year, "range", "range", stem, months)
 
 
+def report_type_for(kind: str, months: MonthRange | None) -> str:
+    """The report type to run for what a person asked for in the admin (`kind`: one of
+    REPORT_TYPES or "range"), or PeriodError saying what to change. Never a silent change:
+    monthly is one month, quarterly a calendar quarter, range any other span, yearly none."""
+    if kind == "yearly":
+        if months is not None:
+            raise PeriodError("A yearly report covers the whole year: leave the months blank.")
+        return kind
+    if months is None:
+        raise PeriodError(f"A {kind} report needs a month (choose Yearly for the whole year).")
+    single, quarter = months.start == months.end, QUARTERS.get((months.start, months.end))
+    if kind == "monthly" and not single:
+        hint = f"Quarterly ({months} is {quarter})" if quarter else "Range"
+        raise PeriodError(
+            f"A monthly report covers one month, not {months}: clear “to” or choose {hint}."
+        )
+    if kind == "quarterly" and not quarter:
+        raise PeriodError(f"A quarterly report covers 1-3, 4-6, 7-9 or 10-12, not {months}.")
+    if kind == "range" and (single or quarter):
+        better = "Monthly" if single else f"Quarterly ({quarter})"
+        raise PeriodError(f"A range covers several months that are not a quarter: choose {better}.")
+    # resolve_period names any span that is not a quarter a range, whatever the type.
+    return "monthly" if kind == "range" else kind
+
+
 def previous_period(year: int, months: list[int], kind: str) -> list[YearMonth]:
     """The period of the same length just before; a yearly report compares with last year."""
     if kind == "yearly":
         return [(year - 1, m) for m in months]
     index = year * 12 + months[0] - 1  # months since year 0, zero-based
     return [(i // 12, i % 12 + 1) for i in range(index - len(months), index)]
+
+
+def period_words(year: int, month: int | None, month_end: int | None = None) -> str:
+    """A run's period as people say it: `February 2026`, `Q1 2026`, `Feb–Apr 2026`, `2026`."""
+    if not month:
+        return str(year)
+    end = month_end or month
+    if end == month:
+        return f"{MONTH_NAMES[month - 1]} {year}"
+    if (month, end) in QUARTERS:
+        return f"{QUARTERS[(month, end)]} {year}"
+    return f"{MONTH_ABBREVIATIONS[month - 1]}–{MONTH_ABBREVIATIONS[end - 1]} {year}"

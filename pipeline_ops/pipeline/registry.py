@@ -28,8 +28,10 @@ class Stage:
     children: tuple[str, ...] = ()  # stages it runs in order, each with its own run record
     level: str = ""  # the freshness board's word once it succeeded ("" = not a level)
     launchable: bool = False  # may be queued from the admin or a schedule
-    needs_month: bool = False  # the admin form asks for a month
-    run_options: tuple[str, ...] = ()  # keys of a queued run's options it is called with
+    needs_month: bool = False  # its admin form requires a month (a report's follows its type)
+    # Keys of a run's options it is called with: recorded on every run of it, so a queued
+    # run, and a re-run of any recorded run, calls it the same way (runs/launch.py).
+    run_options: tuple[str, ...] = ()
 
     @property
     def function(self) -> Callable:
@@ -43,18 +45,18 @@ STAGES: dict[str, Stage] = {
         Stage("extract", "Extract", "stages.extract:run_extract", level="extracted"),
         Stage("load", "Load", "stages.load:run_load"),
         Stage("validate", "Validate", "stages.validate:run_validate", level="validated"),
-        Stage("transform", "Transform", "stages.transform:run_transform", level="transformed"),
+        Stage("transform", "Transform", "stages.transform:run_transform", level="transformed",
+              run_options=("select",)),
         Stage(
             "sync", "Sync (extract → load → validate → transform)", "stages.sync:run_sync",
             children=("extract", "load", "validate", "transform"), launchable=True,
         ),
         Stage("publish", "Publish to the ops DB", "stages.publish:run_publish", level="published",
               launchable=True, needs_month=True),
-        Stage("format", "Format", "stages.report:run_format"),
-        Stage("present", "Present", "stages.present:run_present"),
+        Stage("format", "Format", "stages.report:run_format", run_options=("report_type",)),
+        Stage("present", "Present", "stages.present:run_present", run_options=("report_type",)),
         Stage("report", "Report", "stages.report:run_report", children=("format", "present"),
-              level="reported", launchable=True, needs_month=True,
-              run_options=("report_type",)),
+              level="reported", launchable=True, run_options=("report_type",)),
         Stage(CHAIN, "Sync + publish + report", "runs.launch:run_chain",
               children=("sync", "publish", "report"), launchable=True, needs_month=True,
               run_options=("then", "report_type")),

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
+from pipeline_ops.pipeline.runs.banner import banner
 from pipeline_ops.pipeline.runs.freshness import LEVELS, MONTHS, board
+from pipeline_ops.pipeline.runs.outcome import outcome
 from pipeline_ops.pipeline.runs.progress import progress
 
 register = template.Library()
@@ -26,8 +28,21 @@ def freshness_board(context):
         "year": year,
         "rows": board(year),
         "months": MONTHS,
-        "levels": [label for _, label in LEVELS],
+        "levels": LEVELS,  # (stage, word): the legend's colours, from the registry
     }
+
+
+@register.inclusion_tag("admin/pipeline_ops/pipeline_banner.html", takes_context=True)
+def pipeline_banner(context):
+    """Above the board: failures of the last 24 h, blocked months, the worker's state."""
+    if not context["request"].user.has_perm(BOARD_PERMISSION):
+        return {"visible": False}
+    return {"visible": True, "banner": banner()}
+
+
+@register.inclusion_tag("admin/pipeline_ops/run_outcome.html")
+def run_outcome(run):
+    return {"run": run, "o": outcome(run)}
 
 
 @register.inclusion_tag("admin/pipeline_ops/progress_strip.html")

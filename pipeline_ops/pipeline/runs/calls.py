@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import MonthRange, resolve_period
 from pipeline_ops.pipeline.runs.records import StageContext, stage_run
 
@@ -81,7 +82,8 @@ def recorded(
             call = StageCall(entity, year, months, parent, queued, on_wait, out, given)
             call = prepare(call) if prepare else call
             with stage_run(stage, call.entity, call.year, call.months, parent=call.parent,
-                           queued=call.queued, on_wait=call.on_wait) as ctx:  # fmt: skip
+                           queued=call.queued, on_wait=call.on_wait,
+                           options=kept_options(stage, call.options)) as ctx:  # fmt: skip
                 body(call, ctx)
             return ctx.run
 
@@ -89,6 +91,14 @@ def recorded(
         return run
 
     return wrap
+
+
+def kept_options(stage: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The registry's `run_options` a call was given, as its run record keeps them: a re-run
+    from the admin calls the stage the same way (`report --type yearly` stays yearly)."""
+    keys = registry.STAGES[stage].run_options if stage in registry.STAGES else ()
+    kept = {key: options[key] for key in keys if options.get(key) is not None}
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in kept.items()}
 
 
 def with_period(call: StageCall) -> StageCall:

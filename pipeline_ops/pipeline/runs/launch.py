@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,10 +41,12 @@ class Work:
     months: MonthRange | None = None
     report_type: str = "monthly"
     then: tuple[str, ...] = ()
+    # More of the stage's `run_options` (a transform's select) and `rerun_of` (control.py)
+    extra: tuple[tuple[str, Any], ...] = ()
 
     @property
     def options(self) -> dict:
-        return {"report_type": self.report_type, "then": list(self.then)}
+        return {"report_type": self.report_type, "then": list(self.then), **dict(self.extra)}
 
 
 def enqueue(work: Work, *, user=None, trigger: str = "admin") -> PipelineRun:
@@ -85,7 +88,10 @@ def execute(run_pk: int) -> str:
     """Run a queued PipelineRun. Returns a summary for the django-q2 task result."""
     run = PipelineRun.objects.select_related("entity").get(pk=run_pk)
     if run.status != PipelineRun.Status.QUEUED:
-        # A redelivered task (the broker's retry after a worker died): never run twice.
+        # Cancelled before a worker took it, or a redelivered task (the broker's retry after
+        # a worker died): never run twice. A cancel after this check still wins: the stage
+        # claims the run with an update conditional on 'queued' (records._claim).
+        log.info("run %s is %s: not started", run.pk, run.status)
         return f"Run {run.pk} is {run.status}; not started again."
     log.info("run %s started: %s", run.pk, run)  # one line per task start, end or failure
     try:
@@ -130,9 +136,11 @@ def run_chain(call: StageCall, ctx: StageContext) -> None:
 
 
 def _call(name: str, run: PipelineRun, *, chained: bool = False, **kwargs) -> PipelineRun:
-    """A launchable stage with the options the queued run carries for it."""
+    """A launchable stage with the options the queued run carries for it; any stage of the
+    registry when the queued run re-runs a recorded one (a failed `manage.py extract`)."""
     stage = registry.STAGES.get(name)
-    if stage is None or not stage.launchable or (chained and name == CHAIN):
+    rerun = not chained and "rerun_of" in run.options
+    if stage is None or not (stage.launchable or rerun) or (chained and name == CHAIN):
         raise PipelineError(f"Run {run.pk}: '{name}' is not a stage that can be launched.")
     options = {key: run.options[key] for key in stage.run_options if key in run.options}
     months = MonthRange.of(run.month, run.month_end)

@@ -36,7 +36,8 @@ def _descendants(run: PipelineRun) -> dict[str, PipelineRun]:
 def _state(child: PipelineRun | None, parent_done: bool) -> str:
     if child is None:
         return "skipped" if parent_done else "waiting"
-    return {"success": "done", "partial": "done", "failed": "failed"}.get(child.status, "running")
+    states = {"success": "done", "partial": "done", "failed": "failed", "cancelled": "skipped"}
+    return states.get(child.status, "running")
 
 
 def _seconds(child: PipelineRun | None) -> float | None:

@@ -72,27 +72,23 @@ def get_entity(code: str) -> Entity:
         ) from None
 
 
-def _claim(run: PipelineRun, values: dict) -> None:
-    """Conditional update: only one worker may move a queued run to running."""
-    claimed = PipelineRun.objects.filter(pk=run.pk, status=PipelineRun.Status.QUEUED).update(
-        **values
-    )
-    if not claimed:
-        raise AlreadyClaimed(f"Run {run.pk} was already started by another worker.")
+def _claim(run: PipelineRun, values: dict, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Only one worker moves a queued (not cancelled) run to running; a loser leaves no row."""
+    queued = PipelineRun.objects.filter(pk=run.pk, status=PipelineRun.Status.QUEUED)
+    if not queued.update(**values):
+        if con is not None:
+            con.execute("DELETE FROM _pipeline_runs WHERE id = ?", [values["warehouse_id"]])
+        run.refresh_from_db()
+        raise AlreadyClaimed(f"Run {run.pk} is {run.status}; not started again.")
     run.refresh_from_db()
 
 
 def record_pipeline_start(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    entity: str,
-    year: int,
-    stage: str,
-    months: MonthRange | None = None,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    source_file_hash: str | None = None,
-) -> PipelineRun:
+    con: duckdb.DuckDBPyConnection, *, entity: str, year: int, stage: str,
+    months: MonthRange | None = None, parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None, source_file_hash: str | None = None,
+    options: dict | None = None,
+) -> PipelineRun:  # fmt: skip
     started = utcnow()
     month, month_end = (months.start, months.end) if months else (None, None)
     row = [entity, year, month, month_end, stage, started, source_file_hash]
@@ -105,11 +101,15 @@ def record_pipeline_start(
     # Who runs it, so crash recovery can tell a dead process from a recycled pid.
     process = {"process": identity()}
     if queued is not None:
-        _claim(queued, {**values, "options": {**queued.options, **process}})
+        _claim(queued, {**values, "options": {**queued.options, **process}}, con)
         return queued
+    launched = {}  # a stage inside another (a sync's extract) has its parent's launcher
+    if parent is not None:
+        launched = {"trigger": parent.trigger, "triggered_by_id": parent.triggered_by_id}
     return PipelineRun.objects.create(
         entity=get_entity(entity), year=year, month=month, month_end=month_end, stage=stage,
-        parent=parent, source_file_hash=source_file_hash or "", options=process, **values,
+        parent=parent, source_file_hash=source_file_hash or "",
+        options={**(options or {}), **process}, **launched, **values,
     )  # fmt: skip
 
 
@@ -217,6 +217,7 @@ def stage_run(
     parent: PipelineRun | None = None,
     queued: PipelineRun | None = None,
     on_wait: Callable[[str], None] | None = None,
+    options: dict | None = None,
 ) -> Iterator[StageContext]:
     """Record one stage run around the body. The warehouse stays open for the whole stage:
     the body's `connect()` and the closing record use the connection the start record
@@ -229,7 +230,7 @@ def stage_run(
         recover(con)  # runs a killed process left 'running' become failed first
         run = record_pipeline_start(
             con, entity=entity, year=year, stage=stage, months=months, parent=parent,
-            queued=queued,
+            queued=queued, options=options,
         )  # fmt: skip
         update_holder(run_id=run.pk)
         ctx = StageContext(run=run, entity=entity, year=year, months=months)

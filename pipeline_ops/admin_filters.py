@@ -1,0 +1,40 @@
+"""List filters for derived states the index banner and the run page link to."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from pipeline_ops.pipeline.runs.banner import failed_recently
+from pipeline_ops.pipeline.runs.outcome import family
+
+
+class RecentFailureFilter(admin.SimpleListFilter):
+    """`?failed=24h`: launched runs that failed in the last 24 hours (the banner's count)."""
+
+    title = "recent failures"
+    parameter_name = "failed"
+
+    def lookups(self, request, model_admin):
+        return (("24h", "Failed in the last 24 h"),)
+
+    def queryset(self, request, queryset):
+        return failed_recently(queryset) if self.value() == "24h" else queryset
+
+
+class RunFilter(admin.SimpleListFilter):
+    """`?run=12`: the validation issues of run 12 and its stages (linked from its page)."""
+
+    title = "run"
+    parameter_name = "run"
+
+    def _pk(self) -> int | None:
+        value = self.value() or ""
+        return int(value) if value.isdigit() else None
+
+    def lookups(self, request, model_admin):
+        pk = self._pk()
+        return ((str(pk), f"Run {pk} and its stages"),) if pk else ()
+
+    def queryset(self, request, queryset):
+        pk = self._pk()
+        return queryset.filter(family(pk)) if pk else queryset

@@ -1,0 +1,53 @@
+"""The run page's Cancel and Re-run buttons: POST-only views, admin-wrapped (login, staff,
+CSRF) in admin_runs.RunControlMixin. The work is done by pipeline/runs/control.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from .models import PipelineRun
+from .pipeline.runs import control
+
+LAUNCH = "pipeline_ops.launch_pipelinerun"  # operators: launch, cancel and re-run
+
+
+def _run_page(pk: int) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:pipeline_ops_pipelinerun_change", args=[pk]))
+
+
+def _controlled_run(request: HttpRequest, pk: int) -> PipelineRun:
+    if not request.user.has_perm(LAUNCH):
+        raise PermissionDenied
+    return get_object_or_404(PipelineRun.objects.select_related("entity", "parent"), pk=pk)
+
+
+@require_POST
+def cancel_run(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    run = _controlled_run(request, pk)
+    if control.cancel([run], request.user):
+        messages.success(request, f"Run {pk} cancelled: it will not start.")
+    else:
+        run.refresh_from_db()
+        messages.warning(request, f"Run {pk} is {run.status}: only a queued run can be cancelled.")
+    return _run_page(pk)
+
+
+@require_POST
+def rerun_run(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    run = _controlled_run(request, pk)
+    if not run.can_rerun:
+        text = f"Run {pk} is {run.status}: only a failed or cancelled run can be re-run."
+        messages.warning(request, text)
+        return _run_page(pk)
+    queued, refused = control.rerun([run], request.user)
+    for reason in refused:
+        messages.warning(request, f"Not queued: {reason}")
+    if not queued:
+        return _run_page(pk)
+    messages.success(request, f"Re-queued run {pk} as run {queued[0].pk}.")
+    return _run_page(queued[0].pk)
