@@ -61,3 +61,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = getattr(item, "module", None)
         if module is not None and hasattr(module, "running_worker"):
             item.add_marker(pytest.mark.xdist_group("qcluster"))
+
+
+@pytest.fixture(autouse=True)
+def empty_task_queue(settings):
+    """With Redis, django-q2's queue outlives each test's database: a task a test queued and
+    no worker took (an admin launch, an upload's preview) must not reach a later test's
+    worker, which would run it against other rows. Each xdist process has its own queue."""
+    if settings.Q_CLUSTER.get("redis"):
+        from django_q.brokers import get_broker
+
+        get_broker().purge_queue()
+    yield
+    if settings.Q_CLUSTER.get("redis"):
+        from django_q.brokers import get_broker
+
+        get_broker().purge_queue()
