@@ -68,12 +68,11 @@ def empty_task_queue(settings):
     """With Redis, django-q2's queue outlives each test's database: a task a test queued and
     no worker took (an admin launch, an upload's preview) must not reach a later test's
     worker, which would run it against other rows. Each xdist process has its own queue."""
-    if settings.Q_CLUSTER.get("redis"):
-        from django_q.brokers import get_broker
+    from django_q.brokers import get_broker
 
-        get_broker().purge_queue()
+    broker = get_broker() if settings.Q_CLUSTER.get("redis") else None
+    if broker:
+        broker.purge_queue()
     yield
-    if settings.Q_CLUSTER.get("redis"):
-        from django_q.brokers import get_broker
-
-        get_broker().purge_queue()
+    if broker:
+        broker.purge_queue()

@@ -16,7 +16,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from pipeline_ops.models import Entity, PipelineRun
-from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.blocks import BlockedMonths
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import source_workbook, sources_dir
@@ -25,7 +24,7 @@ from pipeline_ops.pipeline.runs.calls import Printer, StageCall
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages import transform
-from pipeline_ops.pipeline.stages.sync import run_stage
+from pipeline_ops.pipeline.stages.sync import run_children
 from pipeline_ops.pipeline.workbook.sources import check_source, file_sha256
 
 Pair = tuple[str, int]
@@ -124,21 +123,10 @@ def _sync_batch(pairs: list[Pair], out: Printer | None) -> list[Outcome]:
 
 def _prepare(pair: Pair, ctx: records.StageContext, out: Printer | None) -> PipelineError | None:
     """extract → load → validate of one entity-year, quietly: the batch prints one line."""
-    call = StageCall(*pair)
-    error: PipelineError | None = None
-    for stage in registry.children("sync"):
-        if stage.name == "transform":
-            continue  # once for the whole batch
-        try:
-            child = run_stage(stage, call, ctx.run)
-        except BlockedMonths as exc:
-            error = exc if exc.clean else PipelineError(f"sync stopped at {stage.name}: {exc}")
-            break
-        except PipelineError as exc:
-            error = exc
-            break
-        if stage.name == "load":
-            ctx.row_count = child.row_count
+    try:
+        error: PipelineError | None = run_children(StageCall(*pair), ctx, skip=("transform",))
+    except PipelineError as exc:  # transform runs once for the whole batch
+        error = exc
     if out:
         out(f"[{pair[0]} {pair[1]}] " + (str(error) if error else f"{ctx.row_count:,} orders"))
     return error

@@ -29,22 +29,34 @@ def _months_text(months: MonthRange | None) -> str:
 def run_sync(call: StageCall, ctx: StageContext) -> None:
     """Run the sync stages in order; raise PipelineError naming the stage that failed."""
     started = time.monotonic()
+    blocked = run_children(call, ctx)
+    elapsed = time.monotonic() - started
+    call.say(f"sync {call.entity} {call.year}{_months_text(call.months)} done in {elapsed:.1f}s")
+    if blocked is not None:
+        raise PipelineError(f"sync finished without the blocked months: {blocked}") from blocked
+
+
+def run_children(
+    call: StageCall, ctx: StageContext, skip: tuple[str, ...] = ()
+) -> BlockedMonths | None:
+    """The sync's stages in registry order (but `skip`), each a child run of `ctx.run`.
+    Validation that blocks only some months is returned, not raised: the clean months go
+    on (a single sync transforms them, `sync --all` builds them in its batch)."""
     blocked: BlockedMonths | None = None
     for stage in registry.children("sync"):
+        if stage.name in skip:
+            continue
         try:
             child = run_stage(stage, call, ctx.run)
         except BlockedMonths as exc:
             if not exc.clean:
                 raise PipelineError(f"sync stopped at {stage.name}: {exc}") from exc
-            blocked = exc  # the clean months go on; the sync still fails at the end
+            blocked = exc
             continue
         ctx.log(f"{stage.name}: run {child.pk}, {child.row_count} rows")
         if stage.name == "load":
             ctx.row_count = child.row_count  # the orders this sync brought in
-    elapsed = time.monotonic() - started
-    call.say(f"sync {call.entity} {call.year}{_months_text(call.months)} done in {elapsed:.1f}s")
-    if blocked is not None:
-        raise PipelineError(f"sync finished without the blocked months: {blocked}") from blocked
+    return blocked
 
 
 def run_stage(stage: registry.Stage, call: StageCall, parent: PipelineRun) -> PipelineRun:
