@@ -155,6 +155,10 @@ class Report(models.Model):
     month_end = models.IntegerField()
     type = models.CharField(max_length=16)
     label = models.CharField(max_length=32)
+    unit = models.CharField(max_length=16, blank=True)  # blank: the whole entity
+    # The file name without extension: `/reports/<ENTITY>/<stem>.<ext>` always serves the
+    # latest build, so a rebuild updates this row (earlier builds: `builds`).
+    stem = models.CharField(max_length=64)
     json_path = models.CharField(max_length=500)
     html_path = models.CharField(max_length=500, blank=True)
     xlsx_path = models.CharField(max_length=500, blank=True)
@@ -163,12 +167,17 @@ class Report(models.Model):
         PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
     created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ("-created", "-id")
+        ordering = ("-updated", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("entity", "stem"), name="one_report_per_stem")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.entity_id and self.entity.code} {self.year} {self.label}"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.entity_id and self.entity.code} {self.year} {self.label}{unit}"
 
 
 class DimensionCache(models.Model):
@@ -198,9 +207,10 @@ class DimensionCache(models.Model):
         return f"{self.kind}:{self.key} → {self.ops_id}"
 
 
-from .models_intake import WorkbookChange, WorkbookVersion  # noqa: E402  (one app, two files)
+from .models_intake import WorkbookChange, WorkbookVersion  # noqa: E402  (one app, three files)
+from .models_reports import ReportBuild, ReportDelivery, ReportSubscription  # noqa: E402
 
 __all__ = [
-    "DimensionCache", "Entity", "PipelineRun", "Report", "ValidationIssue", "WorkbookChange",
-    "WorkbookVersion",
+    "DimensionCache", "Entity", "PipelineRun", "Report", "ReportBuild", "ReportDelivery",
+    "ReportSubscription", "ValidationIssue", "WorkbookChange", "WorkbookVersion",
 ]  # fmt: skip

@@ -132,19 +132,21 @@ def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange
 
 
 def _record(period: Period, report: dict, run: PipelineRun) -> Report:
-    json_path = str(period.path(".json"))
-    # The files are overwritten in place, so an older row would point at the new content.
-    Report.objects.filter(entity__code=period.entity, json_path=json_path).delete()
-    return Report.objects.create(
+    # One row per file stem, updated in place: its address never changes (docs/reports.md).
+    row, _ = Report.objects.update_or_create(
         entity=get_entity(period.entity),
-        year=period.year,
-        month_start=min(report["months"]),
-        month_end=max(report["months"]),
-        type=period.type,
-        label=period.label,
-        json_path=json_path,
-        html_path=str(period.path(".html")),
-        xlsx_path=str(period.path(".xlsx")),
-        warnings=report["warnings"],
-        run=run,
+        stem=period.stem,
+        defaults={
+            "year": period.year,
+            "month_start": min(report["months"]),
+            "month_end": max(report["months"]),
+            "type": period.type,
+            "label": period.label,
+            "json_path": str(period.path(".json")),
+            "html_path": str(period.path(".html")),
+            "xlsx_path": str(period.path(".xlsx")),
+            "warnings": report["warnings"],
+            "run": run,
+        },
     )
+    return row
