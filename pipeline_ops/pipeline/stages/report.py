@@ -16,6 +16,7 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange, Period, previous_period, resolve_period
 from pipeline_ops.pipeline.reports import data
 from pipeline_ops.pipeline.reports.atomic import write_atomically
+from pipeline_ops.pipeline.reports.builds import keep_build
 from pipeline_ops.pipeline.reports.staleness import staleness_warnings
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
 from pipeline_ops.pipeline.runs.records import StageContext, get_entity
@@ -118,7 +119,7 @@ def run_report(call: StageCall, ctx: StageContext) -> None:
     report = json.loads(period.path(".json").read_text())
     ctx.row_count = report["orders"]["total"]
     ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
-    _record(period, report, ctx.run)
+    keep_build(_record(period, report, ctx.run), report, ctx.run)
 
 
 def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange | None:
