@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from .pipeline.runs import control
-from .views_runs import cancel_run, rerun_run
+from .pipeline.runs import control, stopping
+from .views_runs import cancel_run, rerun_run, stop_run
 
 
 class RunLevelFilter(admin.SimpleListFilter):
@@ -34,9 +34,10 @@ class RunLevelFilter(admin.SimpleListFilter):
 
 
 class RunControlMixin:
-    """Cancel queued runs and re-run failed or cancelled ones (the "launch" permission)."""
+    """Cancel queued runs, stop running ones and re-run failed or cancelled ones (the
+    "launch" permission)."""
 
-    actions = ("cancel_runs", "rerun_runs")
+    actions = ("cancel_runs", "stop_runs", "rerun_runs")
 
     @admin.action(description="Cancel selected queued runs", permissions=("launch",))
     def cancel_runs(self, request, queryset):
@@ -48,6 +49,13 @@ class RunControlMixin:
             self.message_user(
                 request, "Cancelled 0 runs: only queued runs can be cancelled.", messages.WARNING
             )
+
+    @admin.action(description="Stop selected running runs", permissions=("launch",))
+    def stop_runs(self, request, queryset):
+        stopped = sum(stopping.request_stop(run, request.user) for run in queryset)
+        level = messages.SUCCESS if stopped else messages.WARNING
+        text = "they end at their next safe point" if stopped else "only running runs can stop"
+        self.message_user(request, f"Asked {stopped} run(s) to stop: {text}.", level)
 
     @admin.action(description="Re-run selected failed or cancelled runs", permissions=("launch",))
     def rerun_runs(self, request, queryset):
@@ -70,6 +78,7 @@ class RunControlMixin:
         view = self.admin_site.admin_view
         extra = [
             path("<int:pk>/cancel/", view(cancel_run), name="pipeline_ops_pipelinerun_cancel"),
+            path("<int:pk>/stop/", view(stop_run), name="pipeline_ops_pipelinerun_stop"),
             path("<int:pk>/rerun/", view(rerun_run), name="pipeline_ops_pipelinerun_rerun"),
         ]
         return extra + super().get_urls()

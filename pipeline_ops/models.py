@@ -61,7 +61,7 @@ class PipelineRun(models.Model):
         SUCCESS = "success"
         PARTIAL = "partial"  # a transform limited by --select: never makes the marts current
         FAILED = "failed"
-        CANCELLED = "cancelled"  # taken off the queue before it started (runs/control.py)
+        CANCELLED = "cancelled"  # taken off the queue, or stopped while running (runs/control.py)
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)  # work that is not finished yet
     RERUNNABLE = (Status.FAILED, Status.CANCELLED)  # what "Re-run" queues again
@@ -90,6 +90,9 @@ class PipelineRun(models.Model):
     options = models.JSONField(default=dict, blank=True)
     log = models.TextField(blank=True)
     pid = models.IntegerField(null=True, blank=True)
+    # Asked to stop while running: the worker ends it at the next safe point (runs/stopping.py).
+    stop_requested_at = models.DateTimeField(null=True, blank=True)
+    stop_requested_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ("-created", "-id")
@@ -110,6 +113,15 @@ class PipelineRun(models.Model):
     def can_cancel(self) -> bool:
         """Only queued top-level work can be cancelled; a started run is never cut short."""
         return self.status == self.Status.QUEUED and self.parent_id is None
+
+    @property
+    def can_stop(self) -> bool:
+        """Running top-level work that nobody has asked to stop yet."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.parent_id is None
+            and self.stop_requested_at is None
+        )
 
     @property
     def can_rerun(self) -> bool:

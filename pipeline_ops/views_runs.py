@@ -1,4 +1,4 @@
-"""The run page's Cancel and Re-run buttons: POST-only views, admin-wrapped (login, staff,
+"""The run page's Cancel, Stop and Re-run buttons: POST-only views, admin-wrapped (login, staff,
 CSRF) in admin_runs.RunControlMixin. The work is done by pipeline/runs/control.py."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .models import PipelineRun
-from .pipeline.runs import control
+from .pipeline.runs import control, stopping
 
 LAUNCH = "pipeline_ops.launch_pipelinerun"  # operators: launch, cancel and re-run
 
@@ -34,6 +34,17 @@ def cancel_run(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     else:
         run.refresh_from_db()
         messages.warning(request, f"Run {pk} is {run.status}: only a queued run can be cancelled.")
+    return _run_page(pk)
+
+
+@require_POST
+def stop_run(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    run = _controlled_run(request, pk)
+    if stopping.request_stop(run, request.user):
+        messages.success(request, f"Run {pk} will stop at its next safe point.")
+    else:
+        run.refresh_from_db()
+        messages.warning(request, f"Run {pk} is {run.status}: only a running run can be stopped.")
     return _run_page(pk)
 
 

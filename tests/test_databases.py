@@ -21,7 +21,8 @@ from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.launch import AlreadyActive, Work, create_queued_run
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
-from pipeline_ops.pipeline.runs.records import AlreadyClaimed, _claim, stage_run
+from pipeline_ops.pipeline.runs.records import AlreadyClaimed, _claim
+from pipeline_ops.pipeline.runs.stage_run import stage_run
 from pipeline_ops.pipeline.runs.warehouse import connect
 
 RACERS = 4

@@ -16,7 +16,8 @@ from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import kept_options
 from pipeline_ops.pipeline.runs.launch import Work, create_queued_run, execute
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
-from pipeline_ops.pipeline.runs.records import AlreadyClaimed, stage_run
+from pipeline_ops.pipeline.runs.records import AlreadyClaimed
+from pipeline_ops.pipeline.runs.stage_run import stage_run
 from pipeline_ops.pipeline.runs.warehouse import connect
 from tests.workbooks import standard_workbook
 

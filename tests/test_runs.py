@@ -13,8 +13,8 @@ from pipeline_ops.pipeline.runs.records import (
     get_last_run,
     record_pipeline_complete,
     record_pipeline_start,
-    stage_run,
 )
+from pipeline_ops.pipeline.runs.stage_run import stage_run
 from pipeline_ops.pipeline.runs.warehouse import connect, warehouse_path
 
 pytestmark = pytest.mark.django_db

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import data_dir
+from pipeline_ops.pipeline.runs import stopping
 from pipeline_ops.pipeline.runs.warehouse import warehouse_path
 from pipeline_ops.pipeline.selectors import split_select
 
@@ -108,7 +109,7 @@ def run_dbt_build(select: str | None = None) -> DbtResult:
     except OSError as exc:
         raise PipelineError(f"Cannot start dbt ({dbt_executable()}): {exc}") from exc
     try:
-        stdout, stderr = proc.communicate()
+        stdout, stderr = _wait(proc)
     except BaseException:
         # Interrupted (Ctrl-C, task timeout): dbt must not write on once the lock is gone.
         proc.kill()
@@ -117,6 +118,17 @@ def run_dbt_build(select: str | None = None) -> DbtResult:
     output = "\n".join(filter(None, [stdout, stderr]))
     seconds = time.monotonic() - started
     return DbtResult(proc.returncode, output, seconds, read_run_results(results_file), command)
+
+
+def _wait(proc: subprocess.Popen) -> tuple[str, str]:
+    """dbt's output once it ends; a stop asked for in the admin ends it first (the model it
+    was writing rolls back with its DuckDB transaction: nothing is half-written)."""
+    while True:
+        try:
+            return proc.communicate(timeout=stopping.POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            if stopping.requested():
+                raise stopping.RunStopped("Stopped while dbt was building.") from None
 
 
 def _die_with_parent() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import MonthRange, resolve_period
-from pipeline_ops.pipeline.runs.records import StageContext, stage_run
+from pipeline_ops.pipeline.runs.stage_run import StageContext, stage_run
 
 Printer = Callable[[str], None]
 

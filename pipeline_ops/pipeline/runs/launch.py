@@ -21,8 +21,9 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.registry import CHAIN
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded
-from pipeline_ops.pipeline.runs.records import AlreadyClaimed, StageContext
+from pipeline_ops.pipeline.runs.records import AlreadyClaimed
 from pipeline_ops.pipeline.runs.recovery import mark_abandoned_runs
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,10 @@ def execute(run_pk: int) -> str:
         return str(exc)
     except Exception as exc:
         _fail_if_unfinished(run, exc)
+        run.refresh_from_db(fields=["status", "error_message"])
+        if run.status == PipelineRun.Status.CANCELLED:  # stopped from the admin: no alarm
+            log.info("run %s stopped: %s", run.pk, run.error_message)
+            return f"stopped: {run.error_message}"
         log.warning("run %s failed: %s", run.pk, str(exc).splitlines()[0] if str(exc) else exc)
         from pipeline_ops.pipeline.runs.notify import notify_failure
 

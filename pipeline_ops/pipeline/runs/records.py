@@ -1,15 +1,11 @@
 """Run records: DuckDB `_pipeline_runs`, mirrored into Django `PipelineRun`.
 
-`stage_run()` wraps one stage: takes the pipeline lock, records the start, and records
-success or failure (with the reason) however the stage ends.
+Starting and completing one record; `runs/stage_run.py` wraps a stage in them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
@@ -17,10 +13,8 @@ import duckdb
 from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
-from pipeline_ops.pipeline.runs.identity import check_warehouse, has_runs_table, highest_known_id
-from pipeline_ops.pipeline.runs.locking import pipeline_lock, update_holder
-from pipeline_ops.pipeline.runs.recovery import identity, recover
-from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.runs.identity import has_runs_table, highest_known_id
+from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.text import printable
 
 # {start}: after every id Django has mirrored, so a new warehouse never reuses one (identity.py)
@@ -184,72 +178,3 @@ def transform_is_behind(loaded_at, built_at) -> bool:
     """Data was loaded after the last transform built from it (or nothing was built): the
     marts, and whatever was made from them, may be out of date."""
     return loaded_at is not None and (built_at is None or built_at < loaded_at)
-
-
-@dataclass
-class StageContext:
-    run: PipelineRun
-    entity: str
-    year: int
-    months: MonthRange | None
-    row_count: int | None = None
-    source_file_hash: str | None = None
-    lines: list[str] = field(default_factory=list)
-    outcome: str = "success"  # or "partial": did what it was asked, not all there is
-
-    def log(self, line: str) -> None:
-        self.lines.append(line)
-
-
-def _failure_text(exc: BaseException) -> str:
-    if isinstance(exc, PipelineError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-@contextmanager
-def stage_run(
-    stage: str,
-    entity: str,
-    year: int,
-    months: MonthRange | None = None,
-    *,
-    parent: PipelineRun | None = None,
-    queued: PipelineRun | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    options: dict | None = None,
-) -> Iterator[StageContext]:
-    """Record one stage run around the body. The warehouse stays open for the whole stage:
-    the body's `connect()` and the closing record use the connection the start record
-    opened (transform closes it while dbt runs: `warehouse.released()`)."""
-    get_entity(entity)
-    lock = pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait)
-    with lock, connect() as con:
-        ensure_runs_table(con)
-        check_warehouse(con)
-        recover(con)  # runs a killed process left 'running' become failed first
-        run = record_pipeline_start(
-            con, entity=entity, year=year, stage=stage, months=months, parent=parent,
-            queued=queued, options=options,
-        )  # fmt: skip
-        update_holder(run_id=run.pk)
-        ctx = StageContext(run=run, entity=entity, year=year, months=months)
-        try:
-            yield ctx
-        except BaseException as exc:
-            _finish(ctx, "failed", _failure_text(exc))
-            raise
-        _finish(ctx, ctx.outcome, "")
-
-
-def _finish(ctx: StageContext, status: str, error: str) -> None:
-    with connect() as con:
-        record_pipeline_complete(
-            con,
-            ctx.run,
-            status=status,
-            error_message=error,
-            row_count=ctx.row_count,
-            source_file_hash=ctx.source_file_hash,
-            log="\n".join(ctx.lines),
-        )

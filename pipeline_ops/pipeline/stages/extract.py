@@ -24,7 +24,8 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import extracts_dir, source_workbook
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
-from pipeline_ops.pipeline.runs.records import StageContext, get_entity
+from pipeline_ops.pipeline.runs.records import get_entity
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.workbook.cells import install_macros, source_table, typed_select
 from pipeline_ops.pipeline.workbook.reader import SHORT_NAMES, Sheet, Workbook
 from pipeline_ops.pipeline.workbook.sources import file_sha256

@@ -18,7 +18,7 @@ from pipeline_ops.pipeline.reports.atomic import write_all_atomically
 from pipeline_ops.pipeline.reports.data import pct
 from pipeline_ops.pipeline.reports.xlsx import write_xlsx
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
-from pipeline_ops.pipeline.runs.records import StageContext
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 
 CHART_W, CHART_H, BAR_GAP, MAX_BAR = 640, 150, 6, 48
 

@@ -18,7 +18,7 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs import records as runs
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
-from pipeline_ops.pipeline.runs.records import StageContext
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect
 
 ORDER_COLUMNS = (

@@ -19,7 +19,8 @@ from pipeline_ops.pipeline.reports.atomic import write_atomically
 from pipeline_ops.pipeline.reports.builds import keep_build
 from pipeline_ops.pipeline.reports.staleness import staleness_warnings
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
-from pipeline_ops.pipeline.runs.records import StageContext, get_entity
+from pipeline_ops.pipeline.runs.records import get_entity
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.present import run_present
 

@@ -18,7 +18,7 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded
 from pipeline_ops.pipeline.runs.locking import update_holder
-from pipeline_ops.pipeline.runs.records import StageContext
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 
 
 def _months_text(months: MonthRange | None) -> str:

@@ -18,7 +18,7 @@ from pipeline_ops.pipeline.dbt import DbtResult, failure_message, run_dbt_build
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
-from pipeline_ops.pipeline.runs.records import StageContext
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect, released
 from pipeline_ops.pipeline.schema import RAW_TABLES, ensure_raw_tables
 

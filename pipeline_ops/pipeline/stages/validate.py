@@ -16,7 +16,8 @@ from pipeline_ops.pipeline import blocks
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
-from pipeline_ops.pipeline.runs.records import StageContext, get_entity
+from pipeline_ops.pipeline.runs.records import get_entity
+from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.load import ensure_load_tables
 from pipeline_ops.pipeline.text import printable

@@ -1,0 +1,97 @@
+"""The one wrapper a stage runs in: `stage_run()` takes the pipeline lock, records the start,
+and records success, failure or a stop (with the reason) however the stage ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs import stopping
+from pipeline_ops.pipeline.runs.identity import check_warehouse
+from pipeline_ops.pipeline.runs.locking import pipeline_lock, update_holder
+from pipeline_ops.pipeline.runs.records import (
+    ensure_runs_table,
+    get_entity,
+    record_pipeline_complete,
+    record_pipeline_start,
+)
+from pipeline_ops.pipeline.runs.recovery import recover
+from pipeline_ops.pipeline.runs.warehouse import connect
+
+
+@dataclass
+class StageContext:
+    run: PipelineRun
+    entity: str
+    year: int
+    months: MonthRange | None
+    row_count: int | None = None
+    source_file_hash: str | None = None
+    lines: list[str] = field(default_factory=list)
+    outcome: str = "success"  # or "partial": did what it was asked, not all there is
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def _failure_text(exc: BaseException) -> str:
+    if isinstance(exc, PipelineError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def stage_run(
+    stage: str,
+    entity: str,
+    year: int,
+    months: MonthRange | None = None,
+    *,
+    parent: PipelineRun | None = None,
+    queued: PipelineRun | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    options: dict | None = None,
+) -> Iterator[StageContext]:
+    """Record one stage run around the body. The warehouse stays open for the whole stage:
+    the body's `connect()` and the closing record use the connection the start record
+    opened (transform closes it while dbt runs: `warehouse.released()`)."""
+    get_entity(entity)
+    lock = pipeline_lock({"stage": stage, "entity": entity, "year": year}, on_wait=on_wait)
+    with lock, connect() as con:
+        ensure_runs_table(con)
+        check_warehouse(con)
+        recover(con)  # runs a killed process left 'running' become failed first
+        stopping.refuse_if_stopped(parent, stage)  # before a record: nothing of it started
+        run = record_pipeline_start(
+            con, entity=entity, year=year, stage=stage, months=months, parent=parent,
+            queued=queued, options=options,
+        )  # fmt: skip
+        update_holder(run_id=run.pk)
+        ctx = StageContext(run=run, entity=entity, year=year, months=months)
+        token = stopping.watch(run)
+        try:
+            yield ctx
+        except BaseException as exc:
+            stopped = stopping.stopped_text(run, stage)
+            _finish(ctx, "cancelled" if stopped else "failed", stopped or _failure_text(exc))
+            raise
+        finally:
+            stopping.unwatch(token)
+        _finish(ctx, ctx.outcome, "")
+
+
+def _finish(ctx: StageContext, status: str, error: str) -> None:
+    with connect() as con:
+        record_pipeline_complete(
+            con,
+            ctx.run,
+            status=status,
+            error_message=error,
+            row_count=ctx.row_count,
+            source_file_hash=ctx.source_file_hash,
+            log="\n".join(ctx.lines),
+        )
