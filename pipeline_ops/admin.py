@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from . import admin_intake, schedule_admin  # noqa: F401
 from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
 from .admin_display import local_time, number  # also sets the site's titles
-from .admin_filters import RecentFailureFilter, RunFilter
+from .admin_filters import RecentFailureFilter, RunFilter, UnitFilter
 from .admin_runs import RunControlMixin, RunLevelFilter
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
 from .pipeline.runs.outcome import run_title
@@ -112,11 +112,14 @@ class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
 
     @admin.display(description="period", ordering="year")
     def period(self, obj: PipelineRun) -> str:
-        """`2026` (the whole year), `2026-02`, `2026-01–03`: one narrow column."""
-        if not obj.month:
-            return str(obj.year)
-        end = f"–{obj.month_end:02d}" if obj.month_end not in (None, obj.month) else ""
-        return f"{obj.year}-{obj.month:02d}{end}"
+        """`2026` (the whole year), `2026-02`, `2026-01–03`: one narrow column; a unit
+        report's run adds its unit (`2026-02 TM`)."""
+        text = str(obj.year)
+        if obj.month:
+            end = f"–{obj.month_end:02d}" if obj.month_end not in (None, obj.month) else ""
+            text = f"{obj.year}-{obj.month:02d}{end}"
+        unit = (obj.options or {}).get("unit")
+        return f"{text} {unit}" if unit else text
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PipelineRun) -> str:
@@ -170,8 +173,10 @@ class ValidationIssueAdmin(ReadOnlyAdmin):
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
-    list_display = ("entity", "year", "label", "type", "files", "created", "warning_count")
-    list_filter = ("type", "entity", "year")
+    list_display = (
+        "entity", "year", "label", "type", "unit_text", "files", "created", "warning_count"
+    )  # fmt: skip
+    list_filter = ("type", UnitFilter, "entity", "year")
     list_select_related = ("entity", "run")
 
     @admin.display(description="files")
@@ -189,6 +194,10 @@ class ReportAdmin(ReadOnlyAdmin):
         if obj.html_path:
             links.append(format_html('<a href="{}" target="_blank">preview</a>', preview))
         return format_html(" · ".join(["{}"] * len(links)), *links) if links else "—"
+
+    @admin.display(description="unit", ordering="unit")
+    def unit_text(self, obj: Report) -> str:
+        return obj.unit or "all"
 
     @admin.display(description="warnings")
     def warning_count(self, obj: Report) -> int:

@@ -52,7 +52,8 @@ def _launch(modeladmin, request, queryset: QuerySet, action: str):
 def _work(stage: registry.Stage, entity: Entity, data: dict) -> Work:
     then = stage.children if stage.name == registry.CHAIN else ()
     report_type = data.get("report_type", "monthly")
-    return Work(stage.name, entity.code, data["year"], data["months"], report_type, then)
+    extra = (("unit", data["unit"]),) if data.get("unit") else ()  # blank: the whole entity
+    return Work(stage.name, entity.code, data["year"], data["months"], report_type, then, extra)
 
 
 def runs_url(runs: list[PipelineRun], entities: list[Entity]) -> str:

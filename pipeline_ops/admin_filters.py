@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from pipeline_ops.pipeline.period import UNITS
 from pipeline_ops.pipeline.runs.banner import failed_recently
 from pipeline_ops.pipeline.runs.outcome import family
 
@@ -38,3 +39,19 @@ class RunFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         pk = self._pk()
         return queryset.filter(family(pk)) if pk else queryset
+
+
+class UnitFilter(admin.SimpleListFilter):
+    """`?unit=TM`: that unit's reports; `?unit=all`: whole-entity reports (blank unit)."""
+
+    title = "unit"
+    parameter_name = "unit"
+
+    def lookups(self, request, model_admin):
+        return (("all", "Whole entity"), *((unit, unit) for unit in UNITS))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "all":
+            return queryset.filter(unit="")
+        return queryset.filter(unit=value) if value in UNITS else queryset

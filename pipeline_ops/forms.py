@@ -8,6 +8,7 @@ from .pipeline.period import (
     MAX_YEAR,
     MIN_YEAR,
     MONTH_ABBREVIATIONS,
+    UNITS,
     MonthRange,
     PeriodError,
     report_type_for,
@@ -39,6 +40,10 @@ class LaunchForm(forms.Form):
     month = _month_field("Month")
     month_end = _month_field("to", "Blank for one month.")
     report_type = forms.ChoiceField(choices=list(REPORT_KINDS.items()), initial="monthly")
+    unit = forms.ChoiceField(
+        choices=[("", "Whole entity"), *((unit, unit) for unit in UNITS)], required=False,
+        help_text="Blank for the whole entity; a unit's report has files ending in -TM or -DR.",
+    )  # fmt: skip
 
     def __init__(self, *args, stage: Stage, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -49,6 +54,8 @@ class LaunchForm(forms.Form):
         if not stage.needs_month:
             blank = "a yearly report" if reports else "the whole year"
             self.fields["month"].help_text = f"Blank for {blank}."
+        if "unit" not in stage.run_options:  # report, format and present only
+            del self.fields["unit"]
         if not reports:
             del self.fields["report_type"]
         elif stage.needs_month:  # a yearly report has no month

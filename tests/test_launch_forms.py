@@ -32,7 +32,7 @@ def levels(response) -> list[str]:
     [
         ("launch_sync", ["year", "month", "month_end"]),
         ("launch_publish", ["year", "month", "month_end"]),
-        ("launch_report", ["year", "month", "month_end", "report_type"]),
+        ("launch_report", ["year", "month", "month_end", "report_type", "unit"]),
         ("launch_chain", ["year", "month", "month_end", "report_type"]),
     ],
 )

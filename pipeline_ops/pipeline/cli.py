@@ -16,11 +16,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.entities import ENTITY_CODE_RE, ENTITY_CODE_RULE
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.period import MAX_YEAR, MIN_YEAR, REPORT_TYPES, MonthRange, PeriodError
+from pipeline_ops.pipeline.period import (
+    MAX_YEAR,
+    MIN_YEAR,
+    REPORT_TYPES,
+    UNITS,
+    MonthRange,
+    PeriodError,
+    unit_code,
+)
 from pipeline_ops.pipeline.selectors import split_select
 from pipeline_ops.pipeline.text import PrintableOutput
-
-UNITS = ("TM", "DR")
 
 
 def parse_month(value: str) -> MonthRange:
@@ -45,9 +51,13 @@ def parse_select(value: str) -> str:
 
 
 def parse_unit(value: str) -> str:
-    unit = str(value).strip().upper()
-    if unit not in UNITS:
-        raise argparse.ArgumentTypeError(f"unit '{value}' is not one of {', '.join(UNITS)}")
+    """A flag names a unit; leaving out `--unit` (not `--unit ""`) means the whole entity."""
+    try:
+        unit = unit_code(value)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if unit is None:
+        raise argparse.ArgumentTypeError(f"unit '' is not one of {', '.join(UNITS)}")
     return unit
 
 

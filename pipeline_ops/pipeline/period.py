@@ -8,7 +8,7 @@ once per call and passed down.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline_ops.pipeline.errors import PipelineError
@@ -36,6 +36,8 @@ MONTH_NAMES = (
     "October", "November", "December",
 )  # fmt: skip
 YearMonth = tuple[int, int]
+# The business's units: in-person (TM) and online (DR). A unit report's file stem ends in one.
+UNITS = ("TM", "DR")
 
 
 class PeriodError(PipelineError, ValueError):
@@ -83,6 +85,7 @@ class Period:
     label: str
     stem: str
     months: MonthRange | None  # None for yearly: the loaded months decide
+    unit: str | None = None  # None: the whole entity
 
     def path(self, suffix: str) -> Path:
         from pipeline_ops.pipeline.paths import (
@@ -92,9 +95,28 @@ class Period:
         return reports_dir(self.entity) / f"{self.stem}{suffix}"
 
 
-def resolve_period(entity: str, year: int, months: MonthRange | None, report_type: str) -> Period:
+def unit_code(value: str | None) -> str | None:
+    """`tm` → `TM`; blank → None (the whole entity); PeriodError naming the known units."""
+    if value is None or not str(value).strip():
+        return None
+    unit = str(value).strip().upper()
+    if unit not in UNITS:
+        raise PeriodError(f"unit '{value}' is not one of {', '.join(UNITS)}")
+    return unit
+
+
+def resolve_period(
+    entity: str, year: int, months: MonthRange | None, report_type: str, unit: str | None = None
+) -> Period:
     """Monthly = one month, a calendar quarter is Q1…Q4, any other range is `range` (file
-    `E-Y-MAA-MBB`), yearly = the loaded months."""
+    `E-Y-MAA-MBB`), yearly = the loaded months. A unit report's stem ends in `-<UNIT>`
+    (`IONS-2026-02-TM`): the one place that names a unit report's files."""
+    period = _period_of(entity, year, months, report_type)
+    code = unit_code(unit)
+    return replace(period, unit=code, stem=f"{period.stem}-{code}") if code else period
+
+
+def _period_of(entity: str, year: int, months: MonthRange | None, report_type: str) -> Period:
     base = f"{entity}-{year}"
     if report_type == "yearly":
         if months is not None:
@@ -149,8 +171,16 @@ def previous_period(year: int, months: list[int], kind: str) -> list[YearMonth]:
     return [(i // 12, i % 12 + 1) for i in range(index - len(months), index)]
 
 
-def period_words(year: int, month: int | None, month_end: int | None = None) -> str:
-    """A run's period as people say it: `February 2026`, `Q1 2026`, `Feb–Apr 2026`, `2026`."""
+def period_words(
+    year: int, month: int | None, month_end: int | None = None, unit: str | None = None
+) -> str:
+    """A run's period as people say it: `February 2026`, `Q1 2026`, `Feb–Apr 2026`, `2026`;
+    a unit report's adds its unit: `February 2026 · unit TM`."""
+    words = _span_words(year, month, month_end)
+    return f"{words} · unit {unit}" if unit else words
+
+
+def _span_words(year: int, month: int | None, month_end: int | None) -> str:
     if not month:
         return str(year)
     end = month_end or month

@@ -6,4 +6,4 @@ from .report import ReportCommand
 class Command(ReportCommand):
     help = "Render an existing report JSON as HTML and XLSX beside it; see `report`."
     stage = "present"
-    flags = ("entity", "year", "month", "type")
+    flags = ("entity", "year", "month", "type", "unit")

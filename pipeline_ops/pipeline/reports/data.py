@@ -55,12 +55,20 @@ def loaded_months(con: duckdb.DuckDBPyConnection, entity: str, years: set[int]) 
     return {(int(y), int(m)) for y, m in rows}
 
 
-def revenue_rows(con, entity: str, period: list[YearMonth]) -> list[dict]:
+def _of_unit(unit: str | None) -> tuple[str, list]:
+    """The WHERE clause's unit condition: none for the whole entity, else the mart's `unit`
+    column (the order's unit in revenue and enrollments, the program's in programs)."""
+    return ("", []) if unit is None else (" AND unit = ?", [unit])
+
+
+def revenue_rows(con, entity: str, period: list[YearMonth], unit: str | None = None) -> list[dict]:
+    where, params = _of_unit(unit)
     rows = _query(
         con,
         "SELECT year, month, unit, revenue, target, collected, orders, cancelled"
-        " FROM mart_revenue_monthly WHERE entity = ? AND list_contains(?, year * 100 + month)",
-        [entity, _keys(period)],
+        " FROM mart_revenue_monthly WHERE entity = ? AND list_contains(?, year * 100 + month)"
+        + where,
+        [entity, _keys(period), *params],
     )
     names = ("year", "month", "unit", "revenue", "target", "collected", "orders", "cancelled")
     return [
@@ -69,25 +77,29 @@ def revenue_rows(con, entity: str, period: list[YearMonth]) -> list[dict]:
     ]
 
 
-def program_rows(con, entity: str, period: list[YearMonth]) -> list[tuple]:
+def program_rows(con, entity: str, period: list[YearMonth], unit: str | None = None) -> list[tuple]:
+    where, params = _of_unit(unit)
     return _query(
         con,
         "SELECT program_code, any_value(program_name), any_value(unit), sum(enrollments),"
         " sum(target), sum(revenue) FROM mart_program_progress"
-        " WHERE entity = ? AND list_contains(?, year * 100 + month)"
+        f" WHERE entity = ? AND list_contains(?, year * 100 + month){where}"
         " GROUP BY program_code ORDER BY any_value(unit) DESC, program_code",
-        [entity, _keys(period)],
+        [entity, _keys(period), *params],
     )
 
 
-def organization_rows(con, entity: str, period: list[YearMonth]) -> list[tuple]:
+def organization_rows(
+    con, entity: str, period: list[YearMonth], unit: str | None = None
+) -> list[tuple]:
+    where, params = _of_unit(unit)
     return _query(
         con,
         "SELECT coalesce(nullif(organization, ''), ?) AS name, count(DISTINCT student_key),"
         " sum(net_amount) AS revenue FROM mart_enrollments"
-        " WHERE entity = ? AND list_contains(?, year * 100 + month)"
+        f" WHERE entity = ? AND list_contains(?, year * 100 + month){where}"
         " GROUP BY name ORDER BY revenue DESC, name LIMIT ?",
-        [NO_ORGANIZATION, entity, _keys(period), TOP_ORGANIZATIONS],
+        [NO_ORGANIZATION, entity, _keys(period), *params, TOP_ORGANIZATIONS],
     )
 
 
@@ -95,7 +107,9 @@ def _sum(rows: list[dict], key: str, unit: str | None = None) -> int:
     return sum(r[key] for r in rows if unit is None or r["unit"] == unit)
 
 
-def revenue_section(rows: list[dict], previous: list[dict] | None, months: list[int]) -> dict:
+def revenue_section(
+    rows: list[dict], previous: list[dict] | None, months: list[int], unit: str | None = None
+) -> dict:
     actual, target = _sum(rows, "revenue"), _sum(rows, "target")
     collected = _sum(rows, "collected")
     prev_total = _sum(previous, "revenue") if previous is not None else None
@@ -107,13 +121,16 @@ def revenue_section(rows: list[dict], previous: list[dict] | None, months: list[
         "change_pct": change_pct(actual, prev_total),
         "collected": collected,
         "outstanding": actual - collected,
-        "by_unit": _by_unit(rows, previous),
+        "by_unit": _by_unit(rows, previous, unit),
         "by_month": _by_month(rows, months),
     }
 
 
-def _by_unit(rows: list[dict], previous: list[dict] | None) -> list[dict]:
-    units = sorted({r["unit"] for r in rows + (previous or [])}, key=_unit_order)
+def _by_unit(rows: list[dict], previous: list[dict] | None, only: str | None) -> list[dict]:
+    # A unit report has that unit's row even when the unit sold nothing and had no target.
+    units = (
+        [only] if only else sorted({r["unit"] for r in rows + (previous or [])}, key=_unit_order)
+    )
     result = []
     for unit in units:
         actual, target = _sum(rows, "revenue", unit), _sum(rows, "target", unit)

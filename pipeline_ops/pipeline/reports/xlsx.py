@@ -53,6 +53,7 @@ def _summary_rows(report: dict) -> list[tuple[str, object, str | None]]:
     revenue = report["revenue"]
     return [
         ("Entity", report["entity"], None),
+        ("Unit", report.get("unit") or "All units", None),
         ("Period", f"{report['year']} {report['label']}", None),
         ("Months", ", ".join(str(m) for m in report["months"]), None),
         ("Revenue (actual)", revenue["actual"], MONEY),

@@ -107,6 +107,7 @@ def with_period(call: StageCall) -> StageCall:
     if call.option("period") is not None:
         return call
     period = resolve_period(
-        call.entity, call.year, call.months, call.option("report_type", "monthly")
-    )
+        call.entity, call.year, call.months, call.option("report_type", "monthly"),
+        call.option("unit"),
+    )  # fmt: skip
     return call.but(options={**call.options, "period": period})

@@ -70,6 +70,7 @@ def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> Pipel
             entity=entity, year=work.year, stage=work.stage, month=start, month_end=end,
             status__in=ACTIVE, parent__isnull=True,
         )  # fmt: skip
+        same = _same_unit(same, work.options.get("unit"))
         active = same.first()
         if active is not None and active.status == PipelineRun.Status.RUNNING:
             # Its process may be dead (kill -9, OOM) with nothing recovered yet: recover
@@ -83,6 +84,12 @@ def create_queued_run(work: Work, *, user=None, trigger: str = "admin") -> Pipel
             entity=entity, year=work.year, month=start, month_end=end, stage=work.stage,
             triggered_by=user, trigger=trigger, options=work.options,
         )  # fmt: skip
+
+
+def _same_unit(runs, unit: str | None):
+    """A unit report is other work than the whole entity's report of the same period (or
+    the other unit's): each may be queued while another is."""
+    return runs.filter(options__unit=unit) if unit else runs.exclude(options__has_key="unit")
 
 
 def execute(run_pk: int) -> str:

@@ -48,8 +48,10 @@ def label(run: PipelineRun) -> str:
 
 
 def run_title(run: PipelineRun) -> str:
-    """`Sync (extract → …) · IONS · February 2026` (the page title names the period)."""
-    return f"{label(run)} · {run.entity.code} · {period_words(run.year, run.month, run.month_end)}"
+    """`Sync (extract → …) · IONS · February 2026` (the page title names the period, and the
+    unit of a unit report: `Report · IONS · February 2026 · unit TM`)."""
+    period = period_words(run.year, run.month, run.month_end, (run.options or {}).get("unit"))
+    return f"{label(run)} · {run.entity.code} · {period}"
 
 
 def seconds_text(seconds: float) -> str:

@@ -118,7 +118,7 @@ def context(report: dict) -> dict:
     revenue = report["revenue"]
     return {
         "r": report,
-        "title": f"{report['entity']} revenue report — {period_title(report)}",
+        "title": f"{_whose(report)} revenue report — {period_title(report)}",
         "headline": {
             "actual": rupiah(revenue["actual"]),
             "target": rupiah(revenue["target"]),
@@ -141,6 +141,11 @@ def context(report: dict) -> dict:
             for i, o in enumerate(report["top_organizations"], start=1)
         ],
     }
+
+
+def _whose(report: dict) -> str:
+    """`IONS`, or `IONS TM` for a unit report (a JSON from before unit reports has no key)."""
+    return " ".join(filter(None, (report["entity"], report.get("unit"))))
 
 
 def _generated(stamp: str) -> str:
@@ -194,7 +199,7 @@ def present_files(json_path: Path) -> tuple[Path, Path]:
     return html_path, xlsx_path
 
 
-@recorded("present", options=("report_type", "period"), prepare=with_period)
+@recorded("present", options=("report_type", "unit", "period"), prepare=with_period)
 def run_present(call: StageCall, ctx: StageContext) -> None:
     for path in present_files(call.option("period").path(".json")):
         ctx.log(f"wrote {path}")

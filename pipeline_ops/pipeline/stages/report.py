@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from pipeline_ops.models import PipelineRun, Report
 from pipeline_ops.pipeline.blocks import refuse_blocked
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.period import MonthRange, Period, previous_period, resolve_period
+from pipeline_ops.pipeline.period import (
+    MonthRange,
+    Period,
+    previous_period,
+    resolve_period,
+    unit_code,
+)
 from pipeline_ops.pipeline.reports import data
 from pipeline_ops.pipeline.reports.atomic import write_atomically
 from pipeline_ops.pipeline.reports.builds import keep_build
@@ -32,24 +38,26 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
     months = _period_months(period, loaded, warnings)
     previous = previous_period(year, months, period.type)
     current = [(year, m) for m in months]
-    rows = data.revenue_rows(con, period.entity, current)
-    prev_rows = data.revenue_rows(con, period.entity, previous) if set(previous) <= loaded else None
+    entity, unit = period.entity, period.unit  # a unit report: every query keeps that unit
+    rows = data.revenue_rows(con, entity, current, unit)
+    prev_rows = data.revenue_rows(con, entity, previous, unit) if set(previous) <= loaded else None
     return {
-        "entity": period.entity,
+        "entity": entity,
+        "unit": unit,
         "year": year,
         "type": period.type,
         "label": period.label,
         "months": months,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "warnings": warnings,
-        "revenue": data.revenue_section(rows, prev_rows, months),
-        "programs": data.programs_section(data.program_rows(con, period.entity, current)),
+        "revenue": data.revenue_section(rows, prev_rows, months, unit),
+        "programs": data.programs_section(data.program_rows(con, entity, current, unit)),
         "orders": {
             "total": data._sum(rows, "orders"),
             "cancelled": data._sum(rows, "cancelled"),
         },
         "top_organizations": data.organizations_section(
-            data.organization_rows(con, period.entity, current)
+            data.organization_rows(con, entity, current, unit)
         ),
     }
 
@@ -78,7 +86,7 @@ def _nothing_loaded(period: Period) -> str:
     )
 
 
-@recorded("format", options=("report_type", "force", "warn", "period"), prepare=with_period)
+@recorded("format", options=("report_type", "unit", "force", "warn", "period"), prepare=with_period)
 def run_format(call: StageCall, ctx: StageContext) -> None:
     warnings: list[str] = []
     if not call.option("force", False):
@@ -102,18 +110,19 @@ def run_format(call: StageCall, ctx: StageContext) -> None:
 def _checked_period(call: StageCall) -> StageCall:
     """Bad flags fail before any run; without months a monthly report (e.g. one chained
     after a nightly sync) covers the latest loaded month, found inside the run."""
+    unit = unit_code(call.option("unit"))  # a queued run's unknown unit fails here too
     if call.months is not None or call.option("report_type", "monthly") != "monthly":
         resolve_period(call.entity, call.year, call.months, call.option("report_type", "monthly"))
-    return call
+    return call.but(options={**call.options, "unit": unit})
 
 
-@recorded("report", options=("report_type", "force", "warn"), prepare=_checked_period)
+@recorded("report", options=("report_type", "unit", "force", "warn"), prepare=_checked_period)
 def run_report(call: StageCall, ctx: StageContext) -> None:
     """format → present → a `Report` row."""
     report_type = call.option("report_type", "monthly")
     months = call.months or _latest_loaded_month(call.entity, call.year, report_type)
-    period = resolve_period(call.entity, call.year, months, report_type)
-    nested = call.nested(ctx.run, report_type=report_type, period=period)
+    period = resolve_period(call.entity, call.year, months, report_type, call.option("unit"))
+    nested = call.nested(ctx.run, report_type=report_type, unit=period.unit, period=period)
     run_format(call.entity, call.year, months, force=call.option("force", False),
                warn=call.option("warn"), **nested)  # fmt: skip
     run_present(call.entity, call.year, months, **nested)
@@ -144,6 +153,7 @@ def _record(period: Period, report: dict, run: PipelineRun) -> Report:
             "month_end": max(report["months"]),
             "type": period.type,
             "label": period.label,
+            "unit": period.unit or "",
             "json_path": str(period.path(".json")),
             "html_path": str(period.path(".html")),
             "xlsx_path": str(period.path(".xlsx")),
