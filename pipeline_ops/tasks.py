@@ -20,7 +20,7 @@ def nightly_sync() -> str:
     """The nightly Schedule: every changed workbook-year, one dbt build (stages/batch.py)."""
     from pipeline_ops.pipeline.stages.batch import not_clean, sync_all
 
-    outcomes = sync_all(changed_only=True)
+    outcomes = sync_all(changed_only=True, trigger="schedule")
     return not_clean(outcomes) or f"{len(outcomes)} workbook-year(s) checked, all clean"
 
 

@@ -109,3 +109,17 @@ def test_a_deleted_warehouse_is_named_in_one_line_and_rebuilt_with_identical_mar
     sync("--entity", "IONS", "--year", "2026")  # the history and the new file agree again
     ids = PipelineRun.objects.exclude(warehouse_id=None).values_list("warehouse_id", flat=True)
     assert len(ids) == len(set(ids))
+
+
+def test_the_nightly_schedules_syncs_and_their_stages_say_a_schedule_launched_them(two_entities):
+    sync("--all")  # by hand: from the command line
+    months = standard_orders()
+    months[3] = months[3][:5]  # IONS's March changes overnight; ACME's workbook does not
+    build_workbook(two_entities / "sources" / "IONS" / "IONS-2026.xlsx", months=months)
+    assert nightly_sync() == "2 workbook-year(s) checked, all clean"
+    first_sync = PipelineRun.objects.filter(stage="sync", entity__code="IONS").earliest("id")
+    nightly = PipelineRun.objects.filter(entity__code="IONS", pk__gt=first_sync.pk)
+    nightly = nightly.exclude(parent=first_sync)
+    assert {run.trigger for run in nightly} == {"schedule"}
+    assert {run.stage for run in nightly} == {"sync", "extract", "load", "validate", "transform"}
+    assert {run.trigger for run in PipelineRun.objects.filter(entity__code="ACME")} == {"command"}

@@ -81,7 +81,7 @@ def record_pipeline_start(
     con: duckdb.DuckDBPyConnection, *, entity: str, year: int, stage: str,
     months: MonthRange | None = None, parent: PipelineRun | None = None,
     queued: PipelineRun | None = None, source_file_hash: str | None = None,
-    options: dict | None = None,
+    options: dict | None = None, trigger: str | None = None,
 ) -> PipelineRun:  # fmt: skip
     started = utcnow()
     month, month_end = (months.start, months.end) if months else (None, None)
@@ -97,8 +97,8 @@ def record_pipeline_start(
     if queued is not None:
         _claim(queued, {**values, "options": {**queued.options, **process}}, con)
         return queued
-    launched = {}  # a stage inside another (a sync's extract) has its parent's launcher
-    if parent is not None:
+    launched = {"trigger": trigger} if trigger else {}
+    if parent is not None:  # a stage inside another (a sync's extract) has its parent's launcher
         launched = {"trigger": parent.trigger, "triggered_by_id": parent.triggered_by_id}
     return PipelineRun.objects.create(
         entity=get_entity(entity), year=year, month=month, month_end=month_end, stage=stage,

@@ -55,6 +55,7 @@ def stage_run(
     queued: PipelineRun | None = None,
     on_wait: Callable[[str], None] | None = None,
     options: dict | None = None,
+    trigger: str | None = None,
 ) -> Iterator[StageContext]:
     """Record one stage run around the body. The warehouse stays open for the whole stage:
     the body's `connect()` and the closing record use the connection the start record
@@ -68,7 +69,7 @@ def stage_run(
         stopping.refuse_if_stopped(parent, stage)  # before a record: nothing of it started
         run = record_pipeline_start(
             con, entity=entity, year=year, stage=stage, months=months, parent=parent,
-            queued=queued, options=options,
+            queued=queued, options=options, trigger=trigger,
         )  # fmt: skip
         update_holder(run_id=run.pk)
         ctx = StageContext(run=run, entity=entity, year=year, months=months)

@@ -20,6 +20,7 @@ from pipeline_ops.pipeline.blocks import BlockedMonths
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import source_workbook, sources_dir
 from pipeline_ops.pipeline.runs import records
+from pipeline_ops.pipeline.runs import stage_run as wrapper
 from pipeline_ops.pipeline.runs.calls import Printer, StageCall
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
@@ -84,9 +85,14 @@ def unchanged(con, entity: Entity, year: int) -> bool:
 
 
 def sync_all(
-    *, changed_only: bool = False, out: Printer | None = None, on_wait: Printer | None = None
+    *,
+    changed_only: bool = False,
+    out: Printer | None = None,
+    on_wait: Printer | None = None,
+    trigger: str = "command",
 ) -> list[Outcome]:
-    """Sync every active entity's workbook-years (or the changed ones) with one dbt build."""
+    """Sync every active entity's workbook-years (or the changed ones) with one dbt build;
+    `trigger` names who asked (the nightly schedule says "schedule")."""
     say = out or (lambda _line: None)
     with pipeline_lock({"stage": "sync --all"}, on_wait=on_wait), connect() as con:
         todo, outcomes = [], []
@@ -96,17 +102,17 @@ def sync_all(
             else:
                 todo.append((entity.code, year))
         say(f"sync --all: {len(todo)} workbook-year(s) to sync, {len(outcomes)} unchanged")
-        outcomes += _sync_batch(todo, out)
+        outcomes += _sync_batch(todo, out, trigger)
     return sorted(outcomes, key=lambda o: (o.entity, o.year))
 
 
-def _sync_batch(pairs: list[Pair], out: Printer | None) -> list[Outcome]:
+def _sync_batch(pairs: list[Pair], out: Printer | None, trigger: str) -> list[Outcome]:
     opened: dict[Pair, _Open] = {}
     failures: dict[Pair, BaseException] = {}
     crash: BaseException | None = None
     try:
         for pair in pairs:
-            opened[pair] = _Open(records.stage_run("sync", *pair))
+            opened[pair] = _Open(wrapper.stage_run("sync", *pair, trigger=trigger))
             error = _prepare(pair, opened[pair].ctx, out)
             if error is not None:
                 failures[pair] = error
@@ -121,7 +127,7 @@ def _sync_batch(pairs: list[Pair], out: Printer | None) -> list[Outcome]:
     return [_outcome(pair, opened[pair].ctx, failures.get(pair)) for pair in pairs]
 
 
-def _prepare(pair: Pair, ctx: records.StageContext, out: Printer | None) -> PipelineError | None:
+def _prepare(pair: Pair, ctx: wrapper.StageContext, out: Printer | None) -> PipelineError | None:
     """extract → load → validate of one entity-year, quietly: the batch prints one line."""
     try:
         error: PipelineError | None = run_children(StageCall(*pair), ctx, skip=("transform",))
@@ -151,7 +157,7 @@ def _transform(
 
 
 def _build(pairs: list[Pair], parents: dict[Pair, PipelineRun], out) -> dict[Pair, BaseException]:
-    runs = {p: _Open(records.stage_run("transform", *p, parent=parents[p])) for p in pairs}
+    runs = {p: _Open(wrapper.stage_run("transform", *p, parent=parents[p])) for p in pairs}
     error: BaseException | None = None
     try:
         result = transform.build(pairs)
@@ -167,7 +173,7 @@ def _build(pairs: list[Pair], parents: dict[Pair, PipelineRun], out) -> dict[Pai
     return {pair: error for pair in pairs} if error else {}
 
 
-def _outcome(pair: Pair, ctx: records.StageContext, error: BaseException | None) -> Outcome:
+def _outcome(pair: Pair, ctx: wrapper.StageContext, error: BaseException | None) -> Outcome:
     orders = ctx.run.row_count
     if error is None:
         return Outcome(*pair, "synced", orders=orders)
@@ -179,7 +185,7 @@ class _Open:
     """A run record held open across the batch and closed with its own outcome (a `with`
     block would close every one of them with the same exception)."""
 
-    def __init__(self, manager: AbstractContextManager[records.StageContext]):
+    def __init__(self, manager: AbstractContextManager[wrapper.StageContext]):
         self.manager = manager
         self.ctx = manager.__enter__()
 
