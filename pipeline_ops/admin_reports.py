@@ -47,14 +47,14 @@ class ReportAdmin(ReadOnlyAdmin):
     fieldsets = (
         (None, {"fields": (
             "entity", ("year", "month_start", "month_end"), ("type", "label", "unit"), "files",
-            "warnings", "run", ("created", "last_built"),
+            "warnings", "run", ("first_built", "last_built"),
         )}),
         ("Builds, newest first", {"fields": ("build_history",)}),
         ("Stored files", {"classes": ("collapse",), "fields": (
             "stem", "json_path", "html_path", "xlsx_path",
         )}),
     )  # fmt: skip
-    readonly_fields = ("files", "last_built", "build_history")
+    readonly_fields = ("files", "first_built", "last_built", "build_history")
 
     def get_queryset(self, request) -> QuerySet[Report]:
         return super().get_queryset(request).annotate(builds_kept=Count("builds"))
@@ -64,6 +64,10 @@ class ReportAdmin(ReadOnlyAdmin):
         if not obj.stem:
             return EMPTY
         return file_links(obj, lambda ext: links.stable_path(obj.entity.code, obj.stem, ext))
+
+    @admin.display(description="first built", ordering="created")
+    def first_built(self, obj: Report) -> str:
+        return local_time(obj.created)
 
     @admin.display(description="last built", ordering="updated")
     def last_built(self, obj: Report) -> str:
