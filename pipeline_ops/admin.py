@@ -5,15 +5,16 @@ from django.contrib.admin.utils import unquote
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-# admin_intake: workbook versions and their diff; schedule_admin replaces django-q2's.
-from . import admin_intake, schedule_admin  # noqa: F401
+# admin_intake: workbook versions and their diff; admin_reports: reports and their builds;
+# schedule_admin replaces django-q2's.
+from . import admin_intake, admin_reports, schedule_admin  # noqa: F401
 from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
 from .admin_display import local_time, number  # also sets the site's titles
-from .admin_filters import RecentFailureFilter, RunFilter, UnitFilter
+from .admin_filters import RecentFailureFilter, RunFilter
 from .admin_runs import RunControlMixin, RunLevelFilter
-from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
+from .models import DimensionCache, Entity, PipelineRun, ValidationIssue
 from .pipeline.runs.outcome import run_title
-from .views import download_file, download_report, run_progress
+from .views import run_progress
 from .views_intake import UploadMixin
 
 
@@ -169,54 +170,6 @@ class ValidationIssueAdmin(ReadOnlyAdmin):
     @admin.display(description="entity, period", ordering="entity__code")
     def where(self, obj: ValidationIssue) -> str:
         return f"{obj.entity.code} {obj.year}" + (f"-{obj.month:02d}" if obj.month else "")
-
-
-@admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
-    list_display = (
-        "entity", "year", "label", "type", "unit_text", "files", "created", "warning_count"
-    )  # fmt: skip
-    list_filter = ("type", UnitFilter, "entity", "year")
-    list_select_related = ("entity", "run")
-
-    @admin.display(description="files")
-    def files(self, obj: Report) -> str:
-        links = [
-            format_html(
-                '<a href="{}">{}</a>',
-                reverse("admin:pipeline_ops_report_download", args=[obj.pk, kind]),
-                kind.upper(),
-            )
-            for kind in ("json", "html", "xlsx")
-            if getattr(obj, f"{kind}_path")
-        ]
-        preview = reverse("admin:pipeline_ops_report_download", args=[obj.pk, "preview"])
-        if obj.html_path:
-            links.append(format_html('<a href="{}" target="_blank">preview</a>', preview))
-        return format_html(" · ".join(["{}"] * len(links)), *links) if links else "—"
-
-    @admin.display(description="unit", ordering="unit")
-    def unit_text(self, obj: Report) -> str:
-        return obj.unit or "all"
-
-    @admin.display(description="warnings")
-    def warning_count(self, obj: Report) -> int:
-        return len(obj.warnings or [])
-
-    def get_urls(self):
-        extra = [
-            path(
-                "<int:pk>/download/<str:kind>/",
-                self.admin_site.admin_view(download_report),
-                name="pipeline_ops_report_download",
-            ),
-            path(
-                "files/<path:relpath>",
-                self.admin_site.admin_view(download_file),
-                name="pipeline_ops_report_file",
-            ),
-        ]
-        return extra + super().get_urls()
 
 
 @admin.register(DimensionCache)

@@ -34,8 +34,12 @@ def _inside_reports(stored: str) -> Path:
     return path
 
 
-# A preview is a document, not an app: its inline <style> applies, no script runs (sandbox).
-@csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
+# A report's HTML is a document, not an app: its inline <style> applies, no script runs
+# (sandbox). Also the policy of the stable addresses (views_reports.py).
+REPORT_CSP = csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
+
+
+@REPORT_CSP
 def download_report(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     if not request.user.has_perm("pipeline_ops.view_report"):
         raise PermissionDenied

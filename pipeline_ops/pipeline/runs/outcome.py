@@ -13,6 +13,7 @@ from django.utils import timezone
 from pipeline_ops.models import PipelineRun, Report, ValidationIssue
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import period_words
+from pipeline_ops.pipeline.reports.links import stable_path
 
 HOW = {
     "admin": "from the admin",
@@ -88,6 +89,19 @@ def next_step(run: PipelineRun, failed: PipelineRun) -> str:
 
 
 @dataclass
+class Made:
+    """A report the run made, opened at its stable address (its latest build)."""
+
+    report: Report
+    url: str  # blank for a row without a stem (made before stable addresses)
+
+
+def made(report: Report) -> Made:
+    kind = "html" if report.html_path else "json"
+    return Made(report, stable_path(report.entity.code, report.stem, kind) if report.stem else "")
+
+
+@dataclass
 class Outcome:
     run: PipelineRun
     title: str
@@ -95,7 +109,7 @@ class Outcome:
     how: str
     failed: PipelineRun | None = None  # the stage that failed, when the run failed
     next_step: str = ""
-    reports: list[Report] = field(default_factory=list)
+    reports: list[Made] = field(default_factory=list)
     issues: dict[str, int] = field(default_factory=dict)  # severity → count
 
     @property
@@ -106,9 +120,10 @@ class Outcome:
 def outcome(run: PipelineRun) -> Outcome:
     issues = ValidationIssue.objects.filter(family(run.pk)).values("severity")
     counts = {row["severity"]: row["n"] for row in issues.annotate(n=Count("id")).order_by()}
-    reports = Report.objects.filter(family(run.pk)).order_by("year", "month_start", "type")
+    reports = Report.objects.filter(family(run.pk)).select_related("entity")
+    reports = reports.order_by("year", "month_start", "type")
     found = Outcome(run, run_title(run), took(run), HOW.get(run.trigger, f"by {run.trigger}"),
-                    reports=list(reports), issues=counts)  # fmt: skip
+                    reports=[made(r) for r in reports], issues=counts)  # fmt: skip
     if run.status == PipelineRun.Status.FAILED:
         found.failed = failed_stage(run)
         found.next_step = next_step(run, found.failed)
