@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
 
 from pipeline_ops.models import PipelineRun
@@ -107,8 +108,14 @@ def test_an_operator_logs_in_launches_the_chain_watches_it_succeed_and_downloads
         assert_the_board_scrolls_inside_itself_on_a_phone(page)
         page.goto(f"{live_server.url}/admin/pipeline_ops/report/")
         with page.expect_download() as download:
-            page.click("text=HTML")
-        saved = tmp_path / "report.html"
+            page.click("#result_list a:text-is('XLSX')")
+        saved = tmp_path / "report.xlsx"
         download.value.save_as(saved)
+        with page.context.expect_page() as opened:  # its stable address, in a new tab
+            page.click("#result_list a:text-is('HTML')")
+        report = opened.value
+        report.wait_for_load_state()
+        assert report.url.endswith("/reports/IONS/IONS-2026-02.html")
+        assert "IONS revenue report" in report.inner_text("body")
         browser.close()
-    assert "IONS" in saved.read_text()
+    assert "Summary" in load_workbook(saved, read_only=True).sheetnames
