@@ -11,7 +11,7 @@ from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_
 from .admin_display import local_time, number  # also sets the site's titles
 from .admin_filters import RecentFailureFilter, RunFilter
 from .admin_runs import RunControlMixin, RunLevelFilter
-from .admin_subscriptions import SubscriptionInline  # also registers subscriptions, deliveries
+from .admin_subscriptions import EntitySubscriptionsMixin  # + subscription, delivery admins
 from .models import DimensionCache, Entity, PipelineRun, Report, ValidationIssue
 from .pipeline.runs.outcome import run_title
 from .views import download_file, download_report, run_progress
@@ -19,13 +19,12 @@ from .views_intake import UploadMixin
 
 
 @admin.register(Entity)
-class EntityAdmin(LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
+class EntityAdmin(EntitySubscriptionsMixin, LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
     list_display = ("code", "name", "active", "latest_run", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name")
     actions = (*(_make_action(key) for key in ACTIONS), "upload_workbook")
     change_form_template = "admin/pipeline_ops/entity/change_form.html"
-    inlines = (SubscriptionInline,)
 
     def get_readonly_fields(self, request, obj=None):
         # source_dir is a path the worker reads files from: superusers only.

@@ -68,6 +68,22 @@ class SubscriptionInline(admin.TabularInline):
         return manages_all(request) and super().has_delete_permission(request, obj)
 
 
+class EntitySubscriptionsMixin:
+    """For the Entity admin: the subscriptions inline. Operators may not change an entity,
+    yet manage its subscriptions: for them the page saves, its entity fields read-only."""
+
+    inlines = (SubscriptionInline,)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) or manages_all(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if super().has_change_permission(request, obj):
+            return readonly
+        return (*readonly, *(f.name for f in self.model._meta.fields if f.editable))
+
+
 @admin.register(ReportSubscription)
 class ReportSubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
