@@ -271,3 +271,22 @@ def test_a_hostile_mail_setting_stops_start_up_with_one_clear_line(tmp_path, nam
                           timeout=120)  # fmt: skip
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"Atlas Ops settings: {name}={value!r} {says}"]
+
+
+def test_a_real_worker_sends_a_queued_delivery(ana, entity, data_dir, monkeypatch):
+    """The task as django-q2's qcluster imports and runs it, with mail settings from its
+    environment (the file backend: each message a file)."""
+    outbox = data_dir / "outbox"
+    monkeypatch.setenv("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    monkeypatch.setenv("EMAIL_FILE_PATH", str(outbox))
+    assert queue_deliveries(kept_build(entity, data_dir / "r")) == 1
+    delivery = ReportDelivery.objects.get()
+    with running_worker(data_dir):
+        deadline = time.monotonic() + 120
+        while delivery.status != "sent" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 0)
+    (written,) = outbox.iterdir()
+    text = written.read_text()
+    assert "To: ana@example.com" in text and 'filename="IONS-2026-02.xlsx"' in text
