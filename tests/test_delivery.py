@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from pipeline_ops.pipeline.reports.delivery import (
     send_delivery,
 )
 from pipeline_ops.pipeline.reports.links import stable_url
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,6 +275,7 @@ def test_a_hostile_mail_setting_stops_start_up_with_one_clear_line(tmp_path, nam
     assert proc.stderr.strip().splitlines() == [f"Atlas Ops settings: {name}={value!r} {says}"]
 
 
+@pytest.mark.django_db(transaction=True)  # committed rows: the worker is another process
 def test_a_real_worker_sends_a_queued_delivery(ana, entity, data_dir, monkeypatch):
     """The task as django-q2's qcluster imports and runs it, with mail settings from its
     environment (the file backend: each message a file)."""
