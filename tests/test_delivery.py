@@ -249,3 +249,12 @@ def test_a_real_smtp_server_receives_the_report_with_its_workbook(ana, scheduled
     assert attachment.get_content() == Path(ReportBuild.objects.get().xlsx_path).read_bytes()
     html = message.get_body(("html",)).get_content()
     assert stable_url("IONS", "IONS-2026-02") in html
+
+
+def test_a_build_whose_workbook_is_gone_is_a_failed_attempt_not_a_crash(entity, ana, data_dir):
+    build = kept_build(entity, data_dir / "r")
+    Path(build.xlsx_path).unlink()
+    queue_deliveries(build)
+    assert run_queued_tasks()[0].startswith("failed for ana@example.com, retry at")
+    delivery = ReportDelivery.objects.get()
+    assert delivery.status == "pending" and "XLSX file is missing" in delivery.error
