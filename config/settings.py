@@ -17,7 +17,9 @@ def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_number(name: str, default: float, kind: type = int, minimum: float = 0) -> float:
+def env_number(
+    name: str, default: float, kind: type = int, minimum: float = 0, maximum: float | None = None
+) -> float:
     """A number from the environment, or one clear line and exit 1 (never a traceback)."""
     text = os.environ.get(name, "").strip()
     if not text:
@@ -26,8 +28,9 @@ def env_number(name: str, default: float, kind: type = int, minimum: float = 0) 
         value = kind(text)
     except ValueError:
         value = None
-    if value is None or value < minimum:
-        sys.exit(f"Atlas Ops settings: {name}={text!r} is not a number >= {minimum}")
+    if value is None or value != value or value < minimum or (maximum and value > maximum):
+        bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum else "")
+        sys.exit(f"Atlas Ops settings: {name}={text!r} is not a number {bounds}")
     return value
 
 
@@ -193,8 +196,24 @@ LOGIN_URL = "admin:login"
 
 # The address staff open the admin at: links in e-mails (failure notices) start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Mail (failure notices, report deliveries), Django's names (docs/configuration.md).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_number("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    sys.exit("Atlas Ops settings: set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL "
+             "(port 465), not both")  # fmt: skip
+# Seconds an SMTP connect, read or write may take: a hanging mail server never holds a worker.
+EMAIL_TIMEOUT = env_number("EMAIL_TIMEOUT", 20.0, float, minimum=1, maximum=600)
+if os.environ.get("EMAIL_FILE_PATH", "").strip():  # the file backend's folder
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"].strip()
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "atlas-ops@localhost")
+# Tries of one report e-mail before its delivery is marked failed (pipeline/reports/delivery.py).
+REPORT_MAIL_ATTEMPTS = env_number("REPORT_MAIL_ATTEMPTS", 3, minimum=1, maximum=20)
 
 # django-q2: retry must exceed timeout or a long task is handed out twice;
 # one attempt only, because a pipeline stage is not safe to replay blindly.

@@ -12,6 +12,7 @@ from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_
 from .admin_display import local_time, number  # also sets the site's titles
 from .admin_filters import RecentFailureFilter, RunFilter
 from .admin_runs import RunControlMixin, RunLevelFilter
+from .admin_subscriptions import EntitySubscriptionsMixin  # + subscription, delivery admins
 from .models import DimensionCache, Entity, PipelineRun, ValidationIssue
 from .pipeline.runs.outcome import run_title
 from .views import run_progress
@@ -19,7 +20,7 @@ from .views_intake import UploadMixin
 
 
 @admin.register(Entity)
-class EntityAdmin(LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
+class EntityAdmin(EntitySubscriptionsMixin, LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
     list_display = ("code", "name", "active", "latest_run", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name")

@@ -40,3 +40,10 @@ def intake_accept(version_pk: int, queue_sync: bool = True) -> str:
         return accept(version_pk, queue_sync=queue_sync).status
     except PipelineError as exc:  # recorded on the version; the task itself did its job
         return f"not accepted: {exc}"
+
+
+def send_report_delivery(delivery_pk: int) -> str:
+    """Mail one report to one subscriber (queued after a scheduled report; docs/reports.md)."""
+    from pipeline_ops.pipeline.reports.delivery import send_delivery
+
+    return send_delivery(delivery_pk)

@@ -25,10 +25,18 @@ VIEW = [
 ]
 INTAKE = ["add_workbookversion", "accept_workbookversion"]  # upload; accept, reject, restore
 SCHEDULES = ["view_schedule", "change_schedule"]  # django_q's Schedule model, nothing else
+# Report e-mail (docs/reports.md): viewers see and delete only their own subscriptions (the
+# admin filters by user) and add them with "Subscribe me"; operators manage everyone's and
+# retry failed deliveries (change_reportdelivery gates "Retry"; deliveries stay read-only).
+OWN_SUBSCRIPTIONS = ["view_reportsubscription", "delete_reportsubscription"]
+SUBSCRIPTIONS = [
+    "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription",
+    "view_reportsubscription", "view_reportdelivery", "change_reportdelivery",
+]  # fmt: skip
 ROLES = {
-    VIEWERS_GROUP: {"pipeline_ops": VIEW},
+    VIEWERS_GROUP: {"pipeline_ops": [*VIEW, *OWN_SUBSCRIPTIONS]},
     OPERATORS_GROUP: {
-        "pipeline_ops": [*VIEW, "launch_pipelinerun", *INTAKE],
+        "pipeline_ops": [*VIEW, "launch_pipelinerun", *INTAKE, *SUBSCRIPTIONS],
         "django_q": SCHEDULES,
     },
 }

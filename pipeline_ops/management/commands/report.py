@@ -31,6 +31,36 @@ class ReportCommand(StageCommand):
 class Command(ReportCommand):
     help = (
         "Build a report (format → present): JSON, HTML and XLSX in <data>/reports/<ENTITY>/. "
-        "Monthly by default (--month 2); --type quarterly --month 1-3; --type yearly."
+        "Monthly by default (--month 2); --type quarterly --month 1-3; --type yearly. "
+        "--email mails it to its subscribers now."
     )
     stage = "report"
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--email", action="store_true", help="mail it to its subscribers (docs/reports.md)"
+        )
+
+    def options(self, flags: dict) -> dict:
+        self.email = flags["email"]
+        return {**super().options(flags), "email": flags["email"]}
+
+    def done(self, run) -> None:
+        """With --email: send right away, one line per subscriber. A failed send does not
+        fail the command (the report was built; the worker tries again)."""
+        if not self.email:
+            return
+        from pipeline_ops.pipeline.reports.delivery import send_pending
+
+        build = run.report_builds.order_by("-id").first()
+        deliveries = send_pending(build) if build else []
+        if not deliveries:
+            self.stdout.write("No active subscription for this report: nobody mailed.")
+        for delivery in deliveries:
+            if delivery.status == delivery.Status.SENT:
+                self.stdout.write(f"Sent to {delivery.recipient}")
+            elif delivery.status == delivery.Status.SENDING:
+                self.stdout.write(f"Sending to {delivery.recipient} (by the worker)")
+            else:
+                self.stderr.write(f"Failed for {delivery.recipient}: {delivery.error}")

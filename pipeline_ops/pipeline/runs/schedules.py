@@ -20,6 +20,7 @@ from django_q.models import Schedule
 from pipeline_ops.models import Entity
 from pipeline_ops.pipeline.period import MAX_YEAR, MIN_YEAR, MonthRange
 from pipeline_ops.pipeline.registry import CHAIN, MONTHLY_CHAIN
+from pipeline_ops.pipeline.reports.delivery import TASK as DELIVERY_TASK
 from pipeline_ops.pipeline.runs.launch import Work, create_queued_run, execute
 
 TASK = "pipeline_ops.tasks.scheduled"
@@ -107,9 +108,20 @@ def check_no_arguments(args: tuple, kwargs: dict) -> None:
         raise ValueError(f"{NIGHTLY_TASK} takes no arguments.")
 
 
+def check_delivery_call(args: tuple, kwargs: dict) -> None:
+    """A delivery's retry (pipeline/reports/delivery.py): one existing delivery's id."""
+    from pipeline_ops.models import ReportDelivery
+
+    if kwargs or len(args) != 1 or type(args[0]) is not int:
+        raise ValueError(f"{DELIVERY_TASK} takes one report delivery id, e.g. (12,).")
+    if not ReportDelivery.objects.filter(pk=args[0]).exists():
+        raise ValueError(f"report delivery {args[0]} does not exist.")
+
+
 TASK_FUNCTIONS: dict[str, Callable[[tuple, dict], None]] = {
     TASK: check_scheduled_call,
     NIGHTLY_TASK: check_no_arguments,
+    DELIVERY_TASK: check_delivery_call,
 }
 HOOKS: frozenset[str] = frozenset()  # no product task needs a result hook
 

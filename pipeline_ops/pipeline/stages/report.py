@@ -23,6 +23,7 @@ from pipeline_ops.pipeline.period import (
 from pipeline_ops.pipeline.reports import data
 from pipeline_ops.pipeline.reports.atomic import write_atomically
 from pipeline_ops.pipeline.reports.builds import keep_build
+from pipeline_ops.pipeline.reports.delivery import queue_for_run
 from pipeline_ops.pipeline.reports.staleness import staleness_warnings
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
 from pipeline_ops.pipeline.runs.records import get_entity
@@ -116,9 +117,12 @@ def _checked_period(call: StageCall) -> StageCall:
     return call.but(options={**call.options, "unit": unit})
 
 
-@recorded("report", options=("report_type", "unit", "force", "warn"), prepare=_checked_period)
+@recorded(
+    "report", options=("report_type", "unit", "force", "warn", "email"), prepare=_checked_period
+)
 def run_report(call: StageCall, ctx: StageContext) -> None:
-    """format → present → a `Report` row."""
+    """format → present → a `Report` row and its kept build, mailed to its subscribers when
+    a schedule built it or the caller asked (`email`, delivery.queue_for_run)."""
     report_type = call.option("report_type", "monthly")
     months = call.months or _latest_loaded_month(call.entity, call.year, report_type)
     period = resolve_period(call.entity, call.year, months, report_type, call.option("unit"))
@@ -129,7 +133,10 @@ def run_report(call: StageCall, ctx: StageContext) -> None:
     report = json.loads(period.path(".json").read_text())
     ctx.row_count = report["orders"]["total"]
     ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
-    keep_build(_record(period, report, ctx.run), report, ctx.run)
+    build = keep_build(_record(period, report, ctx.run), report, ctx.run)
+    queued = queue_for_run(build, ctx.run, asked=call.option("email", False))
+    if queued:
+        ctx.log(f"{queued} e-mail(s) queued for the subscribers")
 
 
 def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange | None:

@@ -1,0 +1,176 @@
+"""Report subscriptions and deliveries in the admin (docs/reports.md, "Subscriptions and
+delivery").
+
+Operators (change_reportsubscription) manage everyone's subscriptions, here and inline on
+the entity, and retry failed deliveries. Report viewers see and delete only their own
+subscriptions and add them with "Subscribe me" (their user's address, no e-mail field).
+Thin: the rules live in pipeline/reports/subscriptions.py and delivery.py.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from .admin_actions import ReadOnlyAdmin
+from .admin_display import local_time
+from .models import Entity, ReportDelivery, ReportSubscription
+from .models_reports import REPORT_TYPE_CHOICES
+from .pipeline.cli import UNITS
+from .pipeline.reports import delivery, subscriptions
+
+MANAGE = "pipeline_ops.change_reportsubscription"  # operators: everyone's subscriptions
+SUBSCRIBE = "pipeline_ops.view_report"  # whoever may read reports may ask for them by mail
+UNIT_CHOICES = [("", "Whole entity"), *((unit, unit) for unit in UNITS)]
+
+
+def manages_all(request: HttpRequest) -> bool:
+    return request.user.has_perm(MANAGE)
+
+
+class SubscriptionForm(forms.ModelForm):
+    unit = forms.ChoiceField(choices=UNIT_CHOICES, required=False)
+
+    class Meta:
+        model = ReportSubscription
+        fields = ("entity", "user", "email", "report_type", "unit", "active")
+
+
+class SubscribeForm(forms.Form):
+    entity = forms.ModelChoiceField(Entity.objects.filter(active=True))
+    report_type = forms.ChoiceField(choices=REPORT_TYPE_CHOICES, initial="monthly")
+    unit = forms.ChoiceField(choices=UNIT_CHOICES, required=False)
+
+
+class SubscriptionInline(admin.TabularInline):
+    """On the entity's page, for operators only: a viewer must not see others' addresses."""
+
+    model = ReportSubscription
+    form = SubscriptionForm
+    fields = ("user", "email", "report_type", "unit", "active")
+    extra = 0
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return manages_all(request)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return manages_all(request) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return manages_all(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return manages_all(request) and super().has_delete_permission(request, obj)
+
+
+class EntitySubscriptionsMixin:
+    """For the Entity admin: the subscriptions inline. Operators may not change an entity,
+    yet manage its subscriptions: for them the page saves, its entity fields read-only."""
+
+    inlines = (SubscriptionInline,)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) or manages_all(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if super().has_change_permission(request, obj):
+            return readonly
+        return (*readonly, *(f.name for f in self.model._meta.fields if f.editable))
+
+
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionForm
+    list_display = ("entity", "report_type", "unit_name", "recipient_address", "active")
+    list_filter = ("active", "report_type", "entity")
+    list_select_related = ("entity", "user")
+    change_list_template = "admin/pipeline_ops/reportsubscription/change_list.html"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if manages_all(request) else queryset.filter(user=request.user)
+
+    def get_fields(self, request, obj=None):
+        if manages_all(request):
+            return super().get_fields(request, obj)
+        return ("entity", "report_type", "unit", "active")  # their own: no address fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        own = obj is None or manages_all(request) or obj.user_id == request.user.pk
+        return own and super().has_delete_permission(request, obj)
+
+    @admin.display(description="unit", ordering="unit")
+    def unit_name(self, obj: ReportSubscription) -> str:
+        return obj.unit or "whole entity"
+
+    @admin.display(description="sent to")
+    def recipient_address(self, obj: ReportSubscription) -> str:
+        return obj.recipient or "— (the user has no e-mail address)"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.subscribe_view)
+        return [path("subscribe/", view, name="pipeline_ops_reportsubscription_subscribe"),
+                *super().get_urls()]  # fmt: skip
+
+    def subscribe_view(self, request: HttpRequest):
+        """ "Subscribe me": a subscription for the signed-in user, to their own address."""
+        if not request.user.has_perm(SUBSCRIBE):
+            raise PermissionDenied
+        form = SubscribeForm(request.POST or None)
+        if form.is_valid():
+            try:
+                made, created = subscriptions.subscribe(request.user, **form.cleaned_data)
+            except subscriptions.NoEmailAddress as exc:
+                form.add_error(None, str(exc))
+            else:
+                word = "Subscribed" if created else "Already subscribed"
+                self.message_user(request, f"{word}: {made}.", messages.SUCCESS)
+                return HttpResponseRedirect(self._after_subscribe(request))
+        return TemplateResponse(request, "admin/pipeline_ops/reportsubscription/subscribe.html", {
+            **self.admin_site.each_context(request), "title": "Subscribe me to a report",
+            "form": form, "opts": self.model._meta, "no_email": not request.user.email,
+        })  # fmt: skip
+
+    def _after_subscribe(self, request: HttpRequest) -> str:
+        if self.has_view_permission(request):
+            return reverse("admin:pipeline_ops_reportsubscription_changelist")
+        return reverse("admin:index")
+
+
+@admin.register(ReportDelivery)
+class ReportDeliveryAdmin(ReadOnlyAdmin):
+    """Outcome first: what happened to each mail, and why it failed."""
+
+    list_display = ("outcome", "error_text", "recipient", "build", "attempts", "sent")
+    list_filter = ("status",)
+    list_select_related = ("build__report__entity",)
+    search_fields = ("recipient",)
+    actions = ("retry",)
+    change_list_template = "admin/pipeline_ops/reportdelivery/change_list.html"
+
+    @admin.display(description="status", ordering="status")
+    def outcome(self, obj: ReportDelivery) -> str:
+        return format_html('<span class="mail-status mail-{}">{}</span>', obj.status, obj.status)
+
+    @admin.display(description="error")
+    def error_text(self, obj: ReportDelivery) -> str:
+        return obj.error or "—"
+
+    @admin.display(description="sent at", ordering="sent_at")
+    def sent(self, obj: ReportDelivery) -> str:
+        return local_time(obj.sent_at) if obj.sent_at else "—"
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("pipeline_ops.change_reportdelivery")
+
+    @admin.action(description="Retry failed deliveries", permissions=("retry",))
+    def retry(self, request, queryset):
+        count = delivery.retry_failed(queryset)
+        self.message_user(request, f"{count} failed delivery(ies) queued again.",
+                          messages.SUCCESS if count else messages.WARNING)  # fmt: skip
