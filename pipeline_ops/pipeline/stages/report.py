@@ -32,7 +32,7 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
     current = [(year, m) for m in months]
     rows = data.revenue_rows(con, period.entity, current)
     prev_rows = data.revenue_rows(con, period.entity, previous) if set(previous) <= loaded else None
-    return {
+    report = {
         "entity": period.entity,
         "year": year,
         "type": period.type,
@@ -50,6 +50,10 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
             data.organization_rows(con, period.entity, current)
         ),
     }
+    if period.type == "monthly":  # a day-by-day series only where a month is the whole period
+        days = data.daily_rows(con, period.entity, current)
+        report["revenue"]["by_day"] = data.daily_section(days, year, months[0])
+    return report
 
 
 def _period_months(period: Period, loaded: set, warnings: list[str]) -> list[int]:
