@@ -106,7 +106,7 @@ def _segments(series: list[Series], i: int, frame: Frame, scale: float, x: float
     for s in series:
         value = max(s.values[i], 0)
         top, bottom = frame.y(base + value, scale), frame.y(base, scale)
-        fits = s.inside and bottom - top >= 16 and width >= 30
+        fits = s.inside and bottom - top >= 13 and width >= 30
         result.append({
             "x": f1(x), "y": f1(top), "w": f1(width), "h": f1(bottom - top), "fill": s.fill,
             "value": s.values[i], "text": short_rupiah(s.values[i], prefix=False) if fits else "",
