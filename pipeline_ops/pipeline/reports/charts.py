@@ -130,21 +130,12 @@ def columns(chart_id: str, title: str, labels: list[str], series: list[Series], 
     stacks = [sum(max(s.values[i], 0) for s in series) for i in range(len(labels))]
     marks = (targets or []) + ([reference] if reference else [])
     scale, step = nice_scale(max(stacks + marks + [0]))
-    cols, prefix = [], frame.slot >= 64
-    for i, label in enumerate(labels):
-        left = frame.left + i * frame.slot + (frame.slot - _bar_width(frame)) / 2
-        col = {"label": label, "cx": f1(left + _bar_width(frame) / 2),
-               "tip": tips[i] if tips else label,
-               "segments": _segments(series, i, frame, scale, left)}  # fmt: skip
-        if targets is not None:
-            pad = min(frame.slot * 0.12, 8)
-            col["target"] = {"x1": f1(left - pad), "x2": f1(left + _bar_width(frame) + pad),
-                             "y": f1(frame.y(targets[i], scale)), "value": targets[i]}  # fmt: skip
-        if totals_on_top:  # above the column and its target line, so neither hides it
-            col["total"] = short_rupiah(stacks[i], prefix=prefix)
-            highest = max(stacks[i], targets[i] if targets else 0)
-            col["total_y"] = f1(frame.y(highest, scale) - 6)
-        cols.append(col)
+    cols = [
+        _column(frame, scale, i, label, series, targets, stacks[i] if totals_on_top else None)
+        for i, label in enumerate(labels)
+    ]
+    for col, tip in zip(cols, tips or labels, strict=True):
+        col["tip"] = tip
     return {"id": chart_id, "title": title, "w": WIDTH, "h": f1(frame.bottom + 26),
             "left": f1(frame.left), "right": f1(WIDTH - 8), "tick_x": f1(frame.left - 6),
             "bottom": f1(frame.bottom),
@@ -152,6 +143,23 @@ def columns(chart_id: str, title: str, labels: list[str], series: list[Series], 
             "cols": cols, "small": frame.slot < 26,
             "reference": {"y": f1(frame.y(reference, scale)), "value": reference}
             if reference else None}  # fmt: skip
+
+
+def _column(frame: Frame, scale: float, i: int, label: str, series: list[Series],
+            targets: list[int] | None, total: int | None) -> dict:  # fmt: skip
+    width = _bar_width(frame)
+    left = frame.left + i * frame.slot + (frame.slot - width) / 2
+    col = {"label": label, "cx": f1(left + width / 2),
+           "segments": _segments(series, i, frame, scale, left)}  # fmt: skip
+    if targets is not None:
+        pad = min(frame.slot * 0.12, 8)
+        col["target"] = {"x1": f1(left - pad), "x2": f1(left + width + pad),
+                         "y": f1(frame.y(targets[i], scale)), "value": targets[i]}  # fmt: skip
+    if total is not None:  # above the column and its target line, so neither hides it
+        col["total"] = short_rupiah(total, prefix=frame.slot >= 64)
+        highest = max(total, targets[i] if targets else 0)
+        col["total_y"] = f1(frame.y(highest, scale) - 6)
+    return col
 
 
 def month_labels(by_month: list[dict]) -> list[str]:

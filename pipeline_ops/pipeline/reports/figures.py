@@ -62,9 +62,10 @@ def month_chart(report: dict) -> dict | None:
 
 
 def collection_chart(report: dict) -> dict | None:
-    if report["type"] == "monthly":
-        return None
     by_month = report["revenue"]["by_month"]
+    # A JSON written before by_month carried collected/outstanding still renders, unchanged.
+    if report["type"] == "monthly" or not all("collected" in m for m in by_month):
+        return None
     tips = [
         f"{name}: collected {rupiah(m['collected'])}, outstanding {rupiah(m['outstanding'])}"
         for name, m in zip(month_labels(by_month), by_month, strict=True)

@@ -32,7 +32,7 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
     current = [(year, m) for m in months]
     rows = data.revenue_rows(con, period.entity, current)
     prev_rows = data.revenue_rows(con, period.entity, previous) if set(previous) <= loaded else None
-    report = {
+    return {
         "entity": period.entity,
         "year": year,
         "type": period.type,
@@ -40,7 +40,7 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
         "months": months,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "warnings": warnings,
-        "revenue": data.revenue_section(rows, prev_rows, months),
+        "revenue": data.revenue_section(rows, prev_rows, months) | _daily(con, period, current),
         "programs": data.programs_section(data.program_rows(con, period.entity, current)),
         "orders": {
             "total": data._sum(rows, "orders"),
@@ -50,10 +50,14 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
             data.organization_rows(con, period.entity, current)
         ),
     }
-    if period.type == "monthly":  # a day-by-day series only where a month is the whole period
-        days = data.daily_rows(con, period.entity, current)
-        report["revenue"]["by_day"] = data.daily_section(days, year, months[0])
-    return report
+
+
+def _daily(con, period: Period, current: list[tuple[int, int]]) -> dict:
+    """`by_day` only where one month is the whole period (docs/reports.md)."""
+    if period.type != "monthly":
+        return {}
+    days = data.daily_rows(con, period.entity, current)
+    return {"by_day": data.daily_section(days, period.year, current[0][1])}
 
 
 def _period_months(period: Period, loaded: set, warnings: list[str]) -> list[int]:
