@@ -193,18 +193,17 @@ class Rows:
             "collected": collected,
             "outstanding": actual - collected,
             "by_unit": {u: self.expected_unit(period, previous, u) for u in units},
-            "by_month": [
-                {
-                    "month": m,
-                    "actual": self.revenue_of([(year, m)]),
-                    "target": self.target_of([(year, m)]),
-                }
-                for m in months
-            ],
+            "by_month": [self.expected_month(year, m) for m in months],
             "programs": self.expected_programs(period),
             "orders": {"total": len(orders), "cancelled": len(orders) - len(live(orders))},
             "top_organizations": self.expected_organizations(orders),
         }
+
+    def expected_month(self, year: int, month: int) -> dict:
+        actual = self.revenue_of([(year, month)])
+        collected = sum(o["paid"] for o in live(self.in_period([(year, month)])))
+        return {"month": month, "actual": actual, "target": self.target_of([(year, month)]),
+                "collected": collected, "outstanding": actual - collected}  # fmt: skip
 
     def expected_unit(self, period, previous, unit) -> dict:
         actual, target = self.revenue_of(period, unit), self.target_of(period, unit)

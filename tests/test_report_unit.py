@@ -76,6 +76,10 @@ def test_a_unit_report_shows_the_numbers_of_its_row_in_the_whole_report(
         assert revenue["outstanding"] == revenue["actual"] - revenue["collected"]
         assert [(o["name"], o["revenue"]) for o in report["top_organizations"]] == (
             top_organizations([o for o in orders if o["status"] != "BATAL"]))  # fmt: skip
+        if kind == "monthly":  # the day chart of a unit report adds up to its revenue
+            assert sum(day["actual"] for day in revenue["by_day"]) == revenue["actual"]
+            days = zip(revenue["by_day"], whole["revenue"]["by_day"], strict=True)
+            assert any(day["actual"] < all_days["actual"] for day, all_days in days)
 
 
 def test_the_units_together_make_the_whole_report(warehouse):
@@ -155,7 +159,9 @@ def _check_february(report: dict, unit: str) -> None:
                           ("actual", "target", "achievement_pct", "previous", "change_pct")}}
     ]  # fmt: skip
     assert revenue["by_month"] == [{"month": 2, "actual": revenue["actual"],
-                                    "target": revenue["target"]}]  # fmt: skip
+                                    "target": revenue["target"],
+                                    "collected": revenue["collected"],
+                                    "outstanding": revenue["outstanding"]}]  # fmt: skip
     assert report["orders"] == expected["orders"]
     programs = [(p["code"], p["enrollments"], p["target"], p["revenue"]) for p in
                 report["programs"]]  # fmt: skip

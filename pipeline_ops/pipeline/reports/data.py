@@ -6,7 +6,9 @@ boundary (Q1's previous is the prior year's October–December).
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
@@ -103,6 +105,29 @@ def organization_rows(
     )
 
 
+def daily_rows(con, entity: str, period: list[YearMonth], unit: str | None = None) -> list[tuple]:
+    """(order_date, revenue) per day: mart_enrollments holds the non-cancelled orders and
+    their net amount, so a day's revenue follows the same rule as the month's."""
+    where, params = _of_unit(unit)
+    return _query(
+        con,
+        "SELECT order_date, sum(net_amount) FROM mart_enrollments"
+        " WHERE entity = ? AND list_contains(?, year * 100 + month) AND order_date IS NOT NULL"
+        f"{where} GROUP BY order_date ORDER BY order_date",
+        [entity, _keys(period), *params],
+    )
+
+
+def daily_section(rows: list[tuple], year: int, month: int) -> list[dict]:
+    """Every day of the month, zero when nothing was sold, so a chart's days line up."""
+    amounts = {day: int(amount or 0) for day, amount in rows}
+    days = calendar.monthrange(year, month)[1]
+    return [
+        {"date": day.isoformat(), "actual": amounts.get(day, 0)}
+        for day in (date(year, month, d) for d in range(1, days + 1))
+    ]
+
+
 def _sum(rows: list[dict], key: str, unit: str | None = None) -> int:
     return sum(r[key] for r in rows if unit is None or r["unit"] == unit)
 
@@ -154,11 +179,16 @@ def _unit_order(unit: str) -> tuple[int, str]:
 
 
 def _by_month(rows: list[dict], months: list[int]) -> list[dict]:
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in rows:
         totals[r["month"]][0] += r["revenue"]
         totals[r["month"]][1] += r["target"]
-    return [{"month": m, "actual": totals[m][0], "target": totals[m][1]} for m in months]
+        totals[r["month"]][2] += r["collected"]
+    return [
+        {"month": m, "actual": actual, "target": target, "collected": collected,
+         "outstanding": actual - collected}
+        for m, (actual, target, collected) in ((m, totals[m]) for m in months)
+    ]  # fmt: skip
 
 
 def programs_section(rows: list[tuple]) -> list[dict]:

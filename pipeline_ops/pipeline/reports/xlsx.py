@@ -1,4 +1,5 @@
-"""The report as a workbook: one sheet per section, real numbers with number formats.
+"""The report as a workbook: one sheet per section, real numbers with number formats,
+native charts beside the tables they draw (xlsx_charts.py).
 
 Money cells hold integer rupiah (so finance can sum them) formatted `Rp #,##0`;
 percentages hold the JSON's value (12.5 means 12.5%) formatted `0.0"%"`.
@@ -6,12 +7,17 @@ percentages hold the JSON's value (12.5 means 12.5%) formatted `0.0"%"`.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.pipeline.reports import xlsx_charts
+from pipeline_ops.pipeline.reports.labels import local_time, period_title
 
 MONEY = '"Rp "#,##0'
 PCT = '0.0"%"'
@@ -29,9 +35,17 @@ UNIT_COLUMNS = [
     ("Change", "change_pct", PCT, 12),
 ]
 MONTH_COLUMNS = [
-    ("Month", "month", "0", 10),
+    ("Month", "month", "0", 8),
+    ("Name", "name", None, 8),
     ("Actual", "actual", MONEY, 20),
     ("Target", "target", MONEY, 20),
+    ("Collected", "collected", MONEY, 20),
+    ("Outstanding", "outstanding", MONEY, 20),
+]
+DAY_COLUMNS = [
+    ("Date", "date", "dd mmm yyyy", 14),
+    ("Day", "day", "0", 6),
+    ("Revenue", "actual", MONEY, 20),
 ]
 PROGRAM_COLUMNS = [
     ("Code", "code", None, 16),
@@ -54,7 +68,7 @@ def _summary_rows(report: dict) -> list[tuple[str, object, str | None]]:
     return [
         ("Entity", report["entity"], None),
         ("Unit", report.get("unit") or "All units", None),
-        ("Period", f"{report['year']} {report['label']}", None),
+        ("Period", period_title(report), None),
         ("Months", ", ".join(str(m) for m in report["months"]), None),
         ("Revenue (actual)", revenue["actual"], MONEY),
         ("Revenue target", revenue["target"], MONEY),
@@ -65,7 +79,7 @@ def _summary_rows(report: dict) -> list[tuple[str, object, str | None]]:
         ("Outstanding", revenue["outstanding"], MONEY),
         ("Orders", report["orders"]["total"], COUNT),
         ("Cancelled orders", report["orders"]["cancelled"], COUNT),
-        ("Generated at", report["generated_at"], None),
+        ("Generated at", local_time(report["generated_at"]), None),
     ]
 
 
@@ -89,14 +103,16 @@ def _header(ws, titles: list[str], widths: list[int]) -> None:
     ws.freeze_panes = "A2"
 
 
-def _table(wb: Workbook, title: str, columns: list[tuple], rows: list[dict]) -> None:
+def _table(wb: Workbook, title: str, columns: list[tuple], rows: list[dict]):
     ws = wb.create_sheet(title)
     _header(ws, [c[0] for c in columns], [c[3] for c in columns])
     for row in rows:
-        _append(ws, [row[c[1]] for c in columns])
+        # .get: a JSON written before a column existed still renders (the cell stays empty).
+        _append(ws, [row.get(c[1]) for c in columns])
         for index, (_, _, fmt, _) in enumerate(columns, start=1):
             if fmt:
                 ws.cell(row=ws.max_row, column=index).number_format = fmt
+    return ws
 
 
 def _summary(wb: Workbook, report: dict) -> None:
@@ -115,8 +131,17 @@ def _summary(wb: Workbook, report: dict) -> None:
 def write_xlsx(report: dict, path: Path) -> None:
     wb = Workbook()
     _summary(wb, report)
-    _table(wb, "By unit", UNIT_COLUMNS, report["revenue"]["by_unit"])
-    _table(wb, "By month", MONTH_COLUMNS, report["revenue"]["by_month"])
-    _table(wb, "Programs", PROGRAM_COLUMNS, report["programs"])
+    revenue = report["revenue"]
+    _table(wb, "By unit", UNIT_COLUMNS, revenue["by_unit"])
+    if revenue.get("by_day"):
+        days = [dict(d, date=date.fromisoformat(d["date"]), day=int(d["date"][8:]))
+                for d in revenue["by_day"]]  # fmt: skip
+        xlsx_charts.by_day_chart(_table(wb, "By day", DAY_COLUMNS, days), report)
+    months = [dict(m, name=MONTH_ABBREVIATIONS[m["month"] - 1]) for m in revenue["by_month"]]
+    by_month = _table(wb, "By month", MONTH_COLUMNS, months)
+    if report["type"] != "monthly":  # a one-month report has one row: nothing to chart
+        xlsx_charts.by_month_charts(by_month, report)
+    programs = _table(wb, "Programs", PROGRAM_COLUMNS, report["programs"])
+    xlsx_charts.programs_chart(programs, report)
     _table(wb, "Top organizations", ORGANIZATION_COLUMNS, report["top_organizations"])
     wb.save(path)

@@ -7,7 +7,6 @@ scripts or web fonts) so it opens offline, prints on A4 and can be mailed as one
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -16,35 +15,18 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.pipeline.reports.atomic import write_all_atomically
 from pipeline_ops.pipeline.reports.data import pct
+from pipeline_ops.pipeline.reports.figures import report_figures
+from pipeline_ops.pipeline.reports.labels import (
+    local_time,
+    number,
+    percent,
+    period_title,
+    rupiah,
+    signed_percent,
+)
 from pipeline_ops.pipeline.reports.xlsx import write_xlsx
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
 from pipeline_ops.pipeline.runs.stage_run import StageContext
-
-CHART_W, CHART_H, BAR_GAP, MAX_BAR = 640, 150, 6, 48
-
-
-def rupiah(value: int | None) -> str:
-    """`Rp 1.500.000`: dots as thousands separators, as Indonesian readers expect."""
-    if value is None:
-        return "–"
-    sign = "−" if value < 0 else ""
-    return f"{sign}Rp {abs(int(value)):,}".replace(",", ".")
-
-
-def percent(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f}%".replace(".", ",")
-
-
-def signed_percent(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return ("+" if value > 0 else "") + percent(value)
-
-
-def number(value: int) -> str:
-    return f"{int(value):,}".replace(",", ".")
 
 
 def bar(pct: float | None) -> dict:
@@ -52,51 +34,7 @@ def bar(pct: float | None) -> dict:
     if pct is None:
         return {"width": 0, "met": False, "none": True}
     width = min(max(pct, 0.0), 100.0)
-    return {"width": _svg(width, 1), "met": pct >= 100.0, "none": False}
-
-
-def _svg(value: float, digits: int) -> str:
-    """A number for CSS/SVG attributes: a string, so template localisation cannot add commas."""
-    return f"{value:.{digits}f}"
-
-
-def period_title(report: dict) -> str:
-    months = report["months"]
-    year = report["year"]
-    first, last = MONTH_ABBREVIATIONS[months[0] - 1], MONTH_ABBREVIATIONS[months[-1] - 1]
-    if report["type"] == "monthly":
-        return f"{first} {year}"
-    if report["type"] == "yearly":
-        return f"Year {year} ({first}–{last})"
-    span = f"{first}–{last} {year}"
-    return f"{report['label']} {year} ({span})" if report["type"] == "quarterly" else span
-
-
-def month_chart(by_month: list[dict]) -> dict:
-    """Geometry for the inline SVG: one actual bar and one target tick per month."""
-    top = max([m["actual"] for m in by_month] + [m["target"] for m in by_month] + [1])
-    slot = CHART_W / max(len(by_month), 1)
-    bars = []
-    width = min(slot - 2 * BAR_GAP, MAX_BAR)
-    for i, m in enumerate(by_month):
-        height = CHART_H * m["actual"] / top
-        left = i * slot + (slot - width) / 2
-        bars.append(
-            {
-                "x": _svg(left, 1),
-                "x2": _svg(left + width, 1),
-                "width": _svg(width, 1),
-                "y": _svg(CHART_H - height, 1),
-                "height": _svg(height, 1),
-                "target_y": _svg(CHART_H - CHART_H * m["target"] / top, 1),
-                "label": MONTH_ABBREVIATIONS[m["month"] - 1],
-                "label_x": i * slot + slot / 2,
-                "title": f"{MONTH_ABBREVIATIONS[m['month'] - 1]}: {rupiah(m['actual'])}"
-                f" of {rupiah(m['target'])}",
-            }
-        )
-    return {"width": CHART_W, "height": CHART_H, "bars": bars, "label_y": CHART_H + 16,
-            "view_h": CHART_H + 22}  # fmt: skip
+    return {"width": f"{width:.1f}", "met": pct >= 100.0, "none": False}
 
 
 def _unit_rows(report: dict) -> list[dict]:
@@ -133,26 +71,19 @@ def context(report: dict) -> dict:
         },
         "units": _unit_rows(report),
         "months": _month_rows(revenue["by_month"]),
-        "chart": month_chart(revenue["by_month"]) if len(revenue["by_month"]) > 1 else None,
-        "generated": _generated(report["generated_at"]),
+        "generated": local_time(report["generated_at"]),
         "programs": _program_rows(report["programs"]),
         "organizations": [
             dict(o, rank=i, revenue_text=rupiah(o["revenue"]), students_text=number(o["students"]))
             for i, o in enumerate(report["top_organizations"], start=1)
         ],
+        **report_figures(report),
     }
 
 
 def _whose(report: dict) -> str:
     """`IONS`, or `IONS TM` for a unit report (a JSON from before unit reports has no key)."""
     return " ".join(filter(None, (report["entity"], report.get("unit"))))
-
-
-def _generated(stamp: str) -> str:
-    try:
-        return datetime.fromisoformat(stamp).strftime("%d %b %Y %H:%M UTC")
-    except ValueError:
-        return stamp
 
 
 def _month_rows(by_month: list[dict]) -> list[dict]:
@@ -163,6 +94,9 @@ def _month_rows(by_month: list[dict]) -> list[dict]:
             actual_text=rupiah(m["actual"]),
             target_text=rupiah(m["target"]),
             achievement_text=percent(pct(m["actual"], m["target"])),
+            # Reports written before collected/outstanding were per month lack them.
+            collected_text=rupiah(m.get("collected")),
+            outstanding_text=rupiah(m.get("outstanding")),
         )
         for m in by_month
     ]

@@ -51,7 +51,8 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
         "months": months,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "warnings": warnings,
-        "revenue": data.revenue_section(rows, prev_rows, months, unit),
+        "revenue": data.revenue_section(rows, prev_rows, months, unit)
+        | _daily(con, period, current),
         "programs": data.programs_section(data.program_rows(con, entity, current, unit)),
         "orders": {
             "total": data._sum(rows, "orders"),
@@ -61,6 +62,14 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
             data.organization_rows(con, entity, current, unit)
         ),
     }
+
+
+def _daily(con, period: Period, current: list[tuple[int, int]]) -> dict:
+    """`by_day` only where one month is the whole period (docs/reports.md)."""
+    if period.type != "monthly":
+        return {}
+    days = data.daily_rows(con, period.entity, current, period.unit)
+    return {"by_day": data.daily_section(days, period.year, current[0][1])}
 
 
 def _period_months(period: Period, loaded: set, warnings: list[str]) -> list[int]:

@@ -1,0 +1,67 @@
+"""Words a report shows: money, percentages, the period and the generation time.
+
+One place, so the workbook's "Period" cell reads exactly like the HTML title and a chart's
+tooltip writes money exactly like the tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.utils import timezone
+
+from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+
+
+def rupiah(value: int | None) -> str:
+    """`Rp 1.500.000`: dots as thousands separators, as Indonesian readers expect."""
+    if value is None:
+        return "–"
+    sign = "−" if value < 0 else ""
+    return f"{sign}Rp {abs(int(value)):,}".replace(",", ".")
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}%".replace(".", ",")
+
+
+def signed_percent(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return ("+" if value > 0 else "") + percent(value)
+
+
+def number(value: int) -> str:
+    return f"{int(value):,}".replace(",", ".")
+
+
+def period_title(report: dict) -> str:
+    """`Feb 2026`, `Q1 2026 (Jan–Mar 2026)`, `Year 2026 (Jan–Dec)`, `Feb–Apr 2026`."""
+    months = report["months"]
+    year = report["year"]
+    first, last = MONTH_ABBREVIATIONS[months[0] - 1], MONTH_ABBREVIATIONS[months[-1] - 1]
+    if report["type"] == "monthly":
+        return f"{first} {year}"
+    if report["type"] == "yearly":
+        return f"Year {year} ({first}–{last})"
+    span = f"{first}–{last} {year}"
+    return f"{report['label']} {year} ({span})" if report["type"] == "quarterly" else span
+
+
+def local_time(stamp: str) -> str:
+    """The JSON's ISO-8601 `generated_at` in settings.TIME_ZONE with the zone's name,
+    e.g. `27 Nov 2026 07:05 WIB`, as the admin shows times. A stamp without an offset
+    was written in UTC (the format stage always writes UTC); an unreadable one is shown
+    as it is rather than failing the whole render."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    # The default zone, not the current one: a file is read outside any request.
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    month = MONTH_ABBREVIATIONS[local.month - 1]
+    return f"{local.day:02d} {month} {local.year} {local:%H:%M} {local.tzname()}"
