@@ -113,6 +113,13 @@ class ReportSubscriptionAdmin(admin.ModelAdmin):
     def recipient_address(self, obj: ReportSubscription) -> str:
         return obj.recipient or "— (the user has no e-mail address)"
 
+    def history_view(self, request, object_id, extra_context=None):
+        # Django looks the row up first: through the own-rows queryset a stranger would be
+        # redirected ("does not exist") instead of refused.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
     def get_urls(self):
         view = self.admin_site.admin_view(self.subscribe_view)
         return [path("subscribe/", view, name="pipeline_ops_reportsubscription_subscribe"),

@@ -116,6 +116,19 @@ def test_a_validation_blocking_another_month_does_not_turn_the_clean_months_red(
     assert cell(2).blocked
 
 
+def test_a_blocked_month_links_the_run_that_was_launched_when_validation_blocked_it(
+    admin_client, entity
+):
+    sync = run(entity, "sync", "failed", at=2, month=None, error="sync finished without Feb")
+    check = run(entity, "validate", "failed", at=1, month=None, parent=sync, error="blocking Feb")
+    issue(entity, 2)
+    ValidationIssue.objects.update(run=check)
+    assert (cell(2).blocked_by, cell(1).blocked_by) == (sync, None)
+    html = index(admin_client)
+    assert reverse("admin:pipeline_ops_pipelinerun_change", args=[sync.pk]) in html
+    assert "✖ sync failed" in html
+
+
 def test_a_month_reported_but_never_published_is_its_own_state(admin_client, entity):
     run(entity, "transform", at=0)
     run(entity, "report", at=5)

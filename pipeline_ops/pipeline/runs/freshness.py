@@ -63,6 +63,7 @@ class Cell:
     month: int
     level: int = -1
     blocked: str = ""  # the month's first validation error, when errors block it
+    blocked_by: PipelineRun | None = None  # the launched run whose validation found it
     failure: Failure | None = None  # the newest failure not fixed since
     unpublished: bool = False  # reported, but no publish of the month ever succeeded
     stale_for: list[str] = field(default_factory=list)  # made before the data changed
@@ -159,16 +160,31 @@ def _not_news(by_id: dict[int, PipelineRun], year: int) -> set[int]:
     return parents | set(blocking.values_list("run_id", flat=True).distinct())
 
 
+def _blocking_runs(year: int, by_id: dict[int, PipelineRun]) -> dict[tuple[int, int], PipelineRun]:
+    """(entity id, month) → what was launched (a sync, a chain) when validation found the
+    month's newest errors: the blocked cell links its page, which says what to do next."""
+    errors = ValidationIssue.objects.filter(year=year, severity="error", run__isnull=False)
+    found: dict[tuple[int, int], PipelineRun] = {}
+    for entity_id, month, run_id in errors.order_by("-run_id").values_list(
+        "entity_id", "month", "run_id"
+    ):
+        for each in [month] if month else range(1, 13):
+            if run_id in by_id:
+                found.setdefault((entity_id, each), _root(by_id[run_id], by_id))
+    return found
+
+
 def board(year: int) -> list[tuple[Entity, list[Cell]]]:
     by_entity, by_id = _finished_runs(year)
     skip = _not_news(by_id, year)
-    found = blocks(year=year)
+    found, found_by = blocks(year=year), _blocking_runs(year, by_id)
     rows = []
     for entity in Entity.objects.filter(active=True):
         runs = by_entity.get(entity.pk, [])
         cells = [_cell(month, runs, skip, by_id) for month in range(1, 13)]
         for cell in cells:
             cell.blocked = found.get((entity.pk, year, cell.month), "")
+            cell.blocked_by = found_by.get((entity.pk, cell.month)) if cell.blocked else None
         rows.append((entity, cells))
     return rows
 
