@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from pipeline_ops.models import PipelineRun, ValidationIssue
 from pipeline_ops.pipeline.runs.freshness import board
+from pipeline_ops.pipeline.stages.sync import run_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,12 @@ def test_a_changed_workbook_loaded_for_another_month_leaves_this_month_fresh(ent
     run(entity, "report", at=3)
     run(entity, "load", at=10, month=3, sha="b" * 64)
     assert cell(2).stale_for == []
+
+
+def test_months_a_whole_year_sync_found_no_sheet_for_show_nothing_made(entity, standard_source):
+    run_sync("IONS", 2026)  # the workbook has JAN-MAR only
+    ((_entity, cells),) = board(2026)
+    assert [c.label for c in cells[:4]] == ["transformed", "transformed", "transformed", "—"]
+    assert {c.label for c in cells[3:]} == {"—"}
+    load = PipelineRun.objects.get(stage="load")
+    assert load.options["months_loaded"] == [1, 2, 3]

@@ -29,7 +29,7 @@ LOAD, PUBLISH, REPORT = "load", "publish", "report"
 MADE_FROM_DATA = (("transform", "the marts"), (PUBLISH, "the ops DB"), (REPORT, "the report"))
 FIELDS = (
     "id", "entity_id", "parent_id", "year", "month", "month_end", "stage", "status",
-    "completed_at", "source_file_hash", "error_message",
+    "completed_at", "source_file_hash", "error_message", "options",
 )  # fmt: skip
 
 
@@ -125,9 +125,19 @@ def _root(run: PipelineRun, by_id: dict[int, PipelineRun]) -> PipelineRun:
     return run
 
 
+def _has_no_data(month: int, done: list[PipelineRun]) -> bool:
+    """The newest load covering `month` found no sheet for it (a January–March workbook
+    has no April): nothing was made for the month, whatever a whole-year run covers."""
+    load = next((run for run in done if run.stage == LOAD), None)
+    loaded = load.options.get("months_loaded") if load is not None else None
+    return loaded is not None and month not in loaded
+
+
 def _cell(month: int, runs: list[PipelineRun], skip: set[int], by_id: dict) -> Cell:
     covering = [run for run in runs if _covers(run, month)]
     done = [run for run in covering if run.status == SUCCESS]
+    if _has_no_data(month, done):
+        return Cell(month)
     cell = Cell(month, stale_for=_stale_for(done))
     cell.level = max((LEVEL_OF[r.stage] for r in done if r.stage in LEVEL_OF), default=-1)
     reported = LEVEL_OF.get(REPORT) == cell.level

@@ -144,6 +144,7 @@ def record_pipeline_complete(
     run.source_file_hash = source_file_hash or run.source_file_hash
     run.log = "\n".join(filter(None, [run.log, log]))
     fields = ["status", "completed_at", "error_message", "row_count", "source_file_hash", "log"]
+    fields.append("options")  # a stage may note what it did (load: the months it loaded)
     run.save(update_fields=fields)
     return run
 

@@ -58,6 +58,7 @@ def run_load(call: StageCall, ctx: StageContext) -> None:
         replace = months.months if months else list(range(1, 13))
         counts = load_extracts(con, entity, year, files, directory, replace)
     ctx.row_count = counts["raw_orders"]
+    ctx.run.options = {**ctx.run.options, "months_loaded": sorted(files)}  # for the board
     listed = ", ".join(str(m) for m in sorted(files))
     tell(
         call, ctx,
