@@ -52,7 +52,7 @@ def test_the_monthly_run_publishes_and_reports_the_previous_month():
         "chain",
         2026,
         MonthRange(2, 2),
-        ("publish", "report"),
+        ("publish", "report", "subscribed"),
     )
 
 

@@ -59,13 +59,15 @@ STAGES: dict[str, Stage] = {
               run_options=("report_type", "unit")),
         Stage("report", "Report", "stages.report:run_report", children=("format", "present"),
               level="reported", launchable=True, run_options=("report_type", "unit")),
+        Stage("subscribed", "Reports for subscribers", "stages.subscribed:run_subscribed"),
         Stage(CHAIN, "Sync + publish + report", "runs.launch:run_chain",
               children=("sync", "publish", "report"), launchable=True, needs_month=True,
               run_options=("then", "report_type")),
     )
 }  # fmt: skip
-# The monthly schedule's chain: last month's publish and report (data synced nightly).
-MONTHLY_CHAIN = ("publish", "report")
+# The monthly schedule's chain: last month's publish and report (data synced nightly), then
+# the unit, quarterly and yearly reports subscribers asked for (stages/subscribed.py).
+MONTHLY_CHAIN = ("publish", "report", "subscribed")
 
 
 def get(name: str) -> Stage:

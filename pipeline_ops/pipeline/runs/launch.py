@@ -152,7 +152,8 @@ def _call(name: str, run: PipelineRun, *, chained: bool = False, **kwargs) -> Pi
     registry when the queued run re-runs a recorded one (a failed `manage.py extract`)."""
     stage = registry.STAGES.get(name)
     rerun = not chained and "rerun_of" in run.options
-    if stage is None or not (stage.launchable or rerun) or (chained and name == CHAIN):
+    # A chain's stages come from code (a schedule's or a form's `then`), never from a person.
+    if stage is None or not (stage.launchable or rerun or chained) or (chained and name == CHAIN):
         raise PipelineError(f"Run {run.pk}: '{name}' is not a stage that can be launched.")
     options = {key: run.options[key] for key in stage.run_options if key in run.options}
     months = MonthRange.of(run.month, run.month_end)
