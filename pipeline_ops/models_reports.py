@@ -86,6 +86,7 @@ class ReportDelivery(models.Model):
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # moved to sending (stuck check)
 
     class Meta:
         ordering = ("-created", "-id")

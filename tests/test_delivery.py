@@ -32,6 +32,7 @@ from pipeline_ops.pipeline.reports.delivery import (
     TASK,
     queue_deliveries,
     report_words,
+    requeue_stuck,
     send_delivery,
 )
 from pipeline_ops.pipeline.reports.links import stable_url
@@ -258,3 +259,25 @@ def test_a_build_whose_workbook_is_gone_is_a_failed_attempt_not_a_crash(entity, 
     assert run_queued_tasks()[0].startswith("failed for ana@example.com, retry at")
     delivery = ReportDelivery.objects.get()
     assert delivery.status == "pending" and "XLSX file is missing" in delivery.error
+
+
+def test_a_delivery_a_killed_worker_left_sending_is_queued_again_and_sent_once(
+    entity, ana, data_dir
+):
+    build = kept_build(entity, data_dir / "reports" / "IONS")
+    queue_deliveries(build)
+    delivery = ReportDelivery.objects.get()
+    an_hour_ago = timezone.now() - timezone.timedelta(hours=1)
+    # A worker claimed it an hour ago and was killed before it finished.
+    ReportDelivery.objects.filter(pk=delivery.pk).update(status="sending", claimed_at=an_hour_ago)
+    assert run_queued_tasks() == [f"delivery {delivery.pk}: not pending, nothing to do"]
+    assert requeue_stuck() == 1
+    assert run_queued_tasks() == ["sent to ana@example.com"] and len(mail.outbox) == 1
+    assert requeue_stuck() == 0  # sent: nothing to pick up again
+
+
+def test_a_delivery_being_sent_right_now_is_not_taken_from_its_worker(entity, ana, data_dir):
+    queue_deliveries(kept_build(entity, data_dir / "reports" / "IONS"))
+    ReportDelivery.objects.update(status="sending", claimed_at=timezone.now())
+    assert requeue_stuck() == 0
+    assert ReportDelivery.objects.get().status == "sending"

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 TASK = "pipeline_ops.tasks.send_report_delivery"
 MAILED_TRIGGERS = {"schedule"}  # a report built by hand mails nobody unless asked (--email)
+STUCK_AFTER = 6  # EMAIL_TIMEOUTs: connect, TLS, login, data, quit, and a margin
 FIRST_RETRY = timedelta(minutes=5)  # then 4x longer each time: 5 min, 20 min, 80 min…
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Status = ReportDelivery.Status
@@ -83,7 +84,7 @@ def send_delivery(delivery_id: int) -> str:
     """Send one delivery once: only the worker whose conditional update moves it from
     pending to sending sends it. Never raises; the outcome is recorded on the delivery."""
     if not ReportDelivery.objects.filter(pk=delivery_id, status=Status.PENDING).update(
-        status=Status.SENDING
+        status=Status.SENDING, claimed_at=timezone.now()
     ):
         return f"delivery {delivery_id}: not pending, nothing to do"
     delivery = ReportDelivery.objects.select_related("build__report__entity").get(pk=delivery_id)
@@ -134,6 +135,17 @@ def _schedule_retry(delivery_id: int, attempts: int):
         next_run=when,
     )  # fmt: skip
     return when
+
+
+def requeue_stuck(now=None) -> int:
+    """Deliveries a worker claimed and never finished (killed mid-send) go back to pending
+    and are queued again. A send ends within a few EMAIL_TIMEOUTs, so a claim older than
+    STUCK_AFTER of them is a dead worker's. Run at worker start and by the nightly task."""
+    since = (now or timezone.now()) - timedelta(seconds=settings.EMAIL_TIMEOUT * STUCK_AFTER)
+    stuck = ReportDelivery.objects.filter(status=Status.SENDING, claimed_at__lt=since)
+    pks = list(stuck.values_list("pk", flat=True))
+    ReportDelivery.objects.filter(pk__in=pks, status=Status.SENDING).update(status=Status.PENDING)
+    return sum(_enqueue(delivery) for delivery in ReportDelivery.objects.filter(pk__in=pks))
 
 
 def retry_failed(deliveries: QuerySet[ReportDelivery]) -> int:

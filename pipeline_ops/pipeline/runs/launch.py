@@ -124,9 +124,13 @@ def execute(run_pk: int) -> str:
 def recover_on_worker_start(sender=None, proc_name: str = "", **_) -> None:
     """django-q2 `post_spawn`: a worker (re)started, e.g. after its predecessor was killed
     mid-run; fail what that one left running right away instead of at the next stage."""
+    from pipeline_ops.pipeline.reports.delivery import requeue_stuck
+
     try:
         for run in mark_abandoned_runs():
             log.warning("%s: run %s was abandoned by a dead process", proc_name, run.pk)
+        if stuck := requeue_stuck():
+            log.warning("%s: %s report e-mail(s) left sending were queued again", proc_name, stuck)
     except Exception:  # never keep a worker from starting
         log.exception("crash recovery at worker start failed")
 
