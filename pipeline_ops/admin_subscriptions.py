@@ -74,6 +74,10 @@ class EntitySubscriptionsMixin:
 
     inlines = (SubscriptionInline,)
 
+    def get_inlines(self, request, obj=None):
+        # Subscribers are added to an entity that exists: the add form stays the entity's own.
+        return super().get_inlines(request, obj) if obj is not None else ()
+
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_change_permission(request, obj) or manages_all(request)
 
