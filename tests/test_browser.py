@@ -39,15 +39,21 @@ def log_in(page, base: str, username: str = "olga") -> None:
     page.wait_for_selector("#site-name")
 
 
-def launch_chain(page, base: str) -> None:
+def launch(page, base: str, action: str, month: str | None = None) -> None:
+    """From the entity list: the action, its form (2026, a month if given), Queue."""
     page.goto(f"{base}/admin/pipeline_ops/entity/")
     page.check("input[name=_selected_action]")
-    page.select_option("select[name=action]", "launch_chain")
+    page.select_option("select[name=action]", action)
     page.click("button[name=index]")
     page.fill("#id_year", "2026")
-    page.select_option("#id_month", "2")
+    if month:
+        page.select_option("#id_month", month)
     page.click("input[value=Queue]")
     page.wait_for_selector(".messagelist")
+
+
+def launch_chain(page, base: str) -> None:
+    launch(page, base, "launch_chain", "2")
 
 
 def watch_run_page(page, url: str, timeout: float = 240) -> None:

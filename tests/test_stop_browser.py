@@ -14,7 +14,7 @@ from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.sync import run_sync
-from tests.test_browser import CHROMIUM_ARGS, log_in, shoot
+from tests.test_browser import CHROMIUM_ARGS, launch, log_in, shoot
 from tests.workbooks import standard_workbook
 from tests.worker import running_worker
 
@@ -28,16 +28,6 @@ def slices() -> dict[str, tuple | None]:
         found = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         sql = "SELECT count(*), sum(hash(COLUMNS(*))) FROM {} WHERE entity = 'IONS' AND year = 2026"
         return {t: con.execute(sql.format(t)).fetchone() if t in found else None for t in TABLES}
-
-
-def launch_sync(page, base: str) -> None:
-    page.goto(f"{base}/admin/pipeline_ops/entity/")
-    page.check("input[name=_selected_action]")
-    page.select_option("select[name=action]", "launch_sync")
-    page.click("button[name=index]")
-    page.fill("#id_year", "2026")
-    page.click("input[value=Queue]")
-    page.wait_for_selector(".run-heading")  # lands on the new run's page
 
 
 def click_stop_while_it_runs(page, timeout: float = 120) -> None:
@@ -69,7 +59,7 @@ def test_an_operator_stops_a_running_sync_and_nothing_is_left_half_written(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         log_in(page, live_server.url)
-        launch_sync(page, live_server.url)
+        launch(page, live_server.url, "launch_sync")  # lands on the new run's page
         click_stop_while_it_runs(page)
         wait_until_cancelled(page)
         shoot(page, "run-stopped.png")
