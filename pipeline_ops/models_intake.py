@@ -38,6 +38,10 @@ class WorkbookVersion(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     sync_run = models.ForeignKey("pipeline_ops.PipelineRun", null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    # The worker process previewing or accepting it now (runs/recovery.identity; empty
+    # otherwise): a version a dead worker left previewing/accepting is recovered
+    # (intake/recovery.py).
+    worker = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ("-uploaded_at", "-id")

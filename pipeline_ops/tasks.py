@@ -18,10 +18,10 @@ def scheduled(stage: str, entity: str, year: int | None = None, month: int | Non
 
 def nightly_sync() -> str:
     """The nightly Schedule: every changed workbook-year, one dbt build (stages/batch.py)."""
-    from pipeline_ops.pipeline.reports.delivery import requeue_stuck
+    from pipeline_ops.pipeline.runs.launch import recover_after_dead_workers
     from pipeline_ops.pipeline.stages.batch import not_clean, sync_all
 
-    requeue_stuck()  # report e-mails a killed worker left half-sent
+    recover_after_dead_workers("nightly")  # before the batch: nothing left half-done
     outcomes = sync_all(changed_only=True, trigger="schedule")
     return not_clean(outcomes) or f"{len(outcomes)} workbook-year(s) checked, all clean"
 

@@ -25,6 +25,7 @@ from pipeline_ops.pipeline.intake.versions import (
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
+from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook.sources import file_sha256
 
@@ -33,7 +34,8 @@ def request_accept(version: WorkbookVersion, user, *, with_errors: bool = False,
                    queue_sync: bool = True) -> None:  # fmt: skip
     """Web: refuse what may not be accepted, claim the version, queue the worker's accept."""
     check_acceptable(version, with_errors=with_errors)
-    if not claim(version, Status.PREVIEWED, Status.ACCEPTING, decided_by=user, error=""):
+    if not claim(version, Status.PREVIEWED, Status.ACCEPTING, decided_by=user, error="",
+                 worker={}):  # fmt: skip
         raise PipelineError(f"Version {version.pk} is {version.status}; it cannot be accepted.")
     from django_q.tasks import async_task
 
@@ -56,12 +58,14 @@ def accept(version_pk: int, *, queue_sync: bool = True, on_wait=None) -> Workboo
     """Worker: make an accepting version the current workbook, or put it back to previewed
     with the reason in `error`."""
     version = WorkbookVersion.objects.select_related("entity").get(pk=version_pk)
-    if version.status != Status.ACCEPTING:
+    # One worker takes it (a redelivered task finds it taken), and says who it is.
+    taken = WorkbookVersion.objects.filter(pk=version.pk, status=Status.ACCEPTING, worker={})
+    if not taken.update(worker=identity()):
         return version
     try:
         _replace(version, on_wait)
     except PipelineError as exc:
-        claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)))
+        claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)), worker={})
         raise
     make_current(version, version.decided_by)
     wanted, months = sync_months(version)

@@ -22,6 +22,7 @@ from pipeline_ops.pipeline.intake.files import replace_atomically
 from pipeline_ops.pipeline.intake.preview import preview_workbook
 from pipeline_ops.pipeline.paths import data_dir, source_workbook
 from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook.sources import file_sha256
 
@@ -59,7 +60,7 @@ def claim(version: WorkbookVersion, before: str, after: str, **values) -> bool:
 def run_preview(version_pk: int) -> WorkbookVersion:
     """Worker: preview a queued version (its own scratch folder: previews never collide)."""
     version = WorkbookVersion.objects.select_related("entity").get(pk=version_pk)
-    if not claim(version, Status.QUEUED, Status.PREVIEWING):
+    if not claim(version, Status.QUEUED, Status.PREVIEWING, worker=identity()):
         return version
     adopt_current(version.entity, version.year)
     scratch = data_dir() / "intake" / str(version.pk)
@@ -71,7 +72,7 @@ def run_preview(version_pk: int) -> WorkbookVersion:
     except PipelineError as exc:  # named as staff know it, not as its scratch copy
         error = str(exc).replace(str(scratch / f"{version.entity.code}-{version.year}.xlsx"),
                                  version.original_name)  # fmt: skip
-        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(error))
+        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(error), worker={})
         return version
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -96,7 +97,7 @@ def _save_preview(version: WorkbookVersion, result) -> None:
             batch_size=2000,
         )  # fmt: skip
         claim(version, Status.PREVIEWING, Status.PREVIEWED, summary=result.summary,
-              base_sha256=result.base_sha256, error="")  # fmt: skip
+              base_sha256=result.base_sha256, error="", worker={})  # fmt: skip
 
 
 def adopt_current(entity: Entity, year: int) -> WorkbookVersion | None:
@@ -120,7 +121,7 @@ def make_current(version: WorkbookVersion, user) -> None:
     with transaction.atomic():
         WorkbookVersion.objects.filter(**same).update(status=Status.SUPERSEDED)
         WorkbookVersion.objects.filter(pk=version.pk).update(
-            status=Status.ACCEPTED, decided_by=user, decided_at=timezone.now()
+            status=Status.ACCEPTED, decided_by=user, decided_at=timezone.now(), worker={}
         )
     version.refresh_from_db()
 

@@ -121,16 +121,26 @@ def execute(run_pk: int) -> str:
     return f"{run.stage} {run.entity.code} {run.year}: success"
 
 
-def recover_on_worker_start(sender=None, proc_name: str = "", **_) -> None:
-    """django-q2 `post_spawn`: a worker (re)started, e.g. after its predecessor was killed
-    mid-run; fail what that one left running right away instead of at the next stage."""
+def recover_after_dead_workers(who: str) -> None:
+    """What a killed worker left unfinished: runs left running, workbook versions left
+    previewing or accepting, report e-mails left sending (each recovery in its module)."""
+    from pipeline_ops.pipeline.intake.recovery import recover_versions
     from pipeline_ops.pipeline.reports.delivery import requeue_stuck
 
+    for run in mark_abandoned_runs():
+        log.warning("%s: run %s was abandoned by a dead process", who, run.pk)
+    for version in recover_versions():
+        log.warning("%s: workbook version %s left %s by a dead worker, recovered",
+                    who, version.pk, version.status)  # fmt: skip
+    if stuck := requeue_stuck():
+        log.warning("%s: %s report e-mail(s) left sending were queued again", who, stuck)
+
+
+def recover_on_worker_start(sender=None, proc_name: str = "", **_) -> None:
+    """django-q2 `post_spawn`: a worker (re)started, e.g. after its predecessor was killed
+    mid-run; recover what that one left unfinished right away."""
     try:
-        for run in mark_abandoned_runs():
-            log.warning("%s: run %s was abandoned by a dead process", proc_name, run.pk)
-        if stuck := requeue_stuck():
-            log.warning("%s: %s report e-mail(s) left sending were queued again", proc_name, stuck)
+        recover_after_dead_workers(proc_name)
     except Exception:  # never keep a worker from starting
         log.exception("crash recovery at worker start failed")
 

@@ -56,8 +56,13 @@ def identity(pid: int | None = None) -> dict:
 
 def is_alive(run: PipelineRun) -> bool:
     """Whether the process recorded on `run` still exists (True when we cannot judge)."""
-    proc = run.options.get("process") or {}
-    pid = proc.get("pid") or run.pid
+    return process_alive(run.options.get("process") or {}, run.pid)
+
+
+def process_alive(proc: dict, pid: int | None = None) -> bool:
+    """Whether the process `identity()` described still exists (True when we cannot judge:
+    no pid, or another host's process)."""
+    pid = proc.get("pid") or pid
     if not pid or proc.get("host", socket.gethostname()) != socket.gethostname():
         return True
     if not Path("/proc").is_dir():  # no procfs (macOS): the pid alone has to do
