@@ -11,6 +11,10 @@ from pipeline_ops import tasks
 from pipeline_ops.models import PipelineRun, Report
 from pipeline_ops.models import ReportSubscription as Subscription
 from pipeline_ops.pipeline.period import MonthRange
+from pipeline_ops.pipeline.registry import MONTHLY_CHAIN
+from pipeline_ops.pipeline.runs import control
+from pipeline_ops.pipeline.runs.launch import Work, create_queued_run, execute
+from pipeline_ops.pipeline.stages.report import run_report
 from pipeline_ops.pipeline.stages.subscribed import wanted_reports
 from tests.test_delivery import run_queued_tasks
 
@@ -21,6 +25,12 @@ def subscribe(entity, kind: str, unit: str = "", email: str = "ana@example.com",
     return Subscription.objects.create(
         entity=entity, report_type=kind, unit=unit, email=email, **more
     )
+
+
+def mails_sent() -> list[str]:
+    """The queued tasks run as a worker would; what the mail tasks said (the re-run's own
+    queued run task finds it done)."""
+    return sorted(r for r in run_queued_tasks() if not r.startswith("Run "))
 
 
 def test_a_month_in_the_middle_of_a_quarter_wants_only_its_unit_reports(entity):
@@ -67,3 +77,34 @@ def test_the_march_schedule_mails_each_subscriber_the_report_they_asked_for_once
         "tm-head@example.com": ("IONS TM report — March 2026", "IONS-2026-03-TM.xlsx"),
         "director@example.com": ("IONS report — Q1 2026", "IONS-2026-Q1.xlsx"),
     }
+
+
+def test_an_operator_re_running_a_failed_scheduled_chain_still_mails_its_subscribers(
+    entity, warehouse, operator
+):
+    subscribe(entity, "monthly", "", email="ana@example.com")
+    failed = create_queued_run(
+        Work("chain", "IONS", 2026, MonthRange(2, 2), "monthly", then=MONTHLY_CHAIN),
+        trigger="schedule",
+    )
+    PipelineRun.objects.filter(pk=failed.pk).update(status="failed", error_message="lock timeout")
+    (rerun,), _refused = control.rerun([PipelineRun.objects.get(pk=failed.pk)], operator)
+    assert rerun.trigger == "admin" and execute(rerun.pk).endswith("success")
+    assert mails_sent() == ["sent to ana@example.com"]
+
+
+def test_a_report_built_by_hand_and_re_run_mails_only_when_it_was_asked_to(
+    entity, warehouse, operator
+):
+    subscribe(entity, "monthly", "", email="ana@example.com")
+    run_report("IONS", 2026, MonthRange(2, 2), email=True)
+    run_report("IONS", 2026, MonthRange(3, 3))
+    asked, quiet = PipelineRun.objects.filter(stage="report").order_by("id")
+    assert (asked.options["email"], quiet.options.get("email")) == (True, None)
+    for run in (asked, quiet):
+        PipelineRun.objects.filter(pk=run.pk).update(status="failed")
+    queued, _refused = control.rerun(PipelineRun.objects.filter(stage="report"), operator)
+    for run in queued:
+        execute(run.pk)
+    assert mails_sent() == ["sent to ana@example.com"] * 2  # the first build and its re-run
+    assert {m.subject for m in mail.outbox} == {"IONS report — February 2026"}

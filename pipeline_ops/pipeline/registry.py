@@ -58,7 +58,7 @@ STAGES: dict[str, Stage] = {
         Stage("present", "Present", "stages.present:run_present",
               run_options=("report_type", "unit")),
         Stage("report", "Report", "stages.report:run_report", children=("format", "present"),
-              level="reported", launchable=True, run_options=("report_type", "unit")),
+              level="reported", launchable=True, run_options=("report_type", "unit", "email")),
         Stage("subscribed", "Reports for subscribers", "stages.subscribed:run_subscribed"),
         Stage(CHAIN, "Sync + publish + report", "runs.launch:run_chain",
               children=("sync", "publish", "report"), launchable=True, needs_month=True,

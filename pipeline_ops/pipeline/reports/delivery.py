@@ -39,10 +39,24 @@ Status = ReportDelivery.Status
 
 def queue_for_run(build: ReportBuild, run: PipelineRun, *, asked: bool = False) -> int:
     """The one rule of who gets mail: a scheduled report (child runs of a chain carry their
-    parent's trigger), or one whose caller asked for it. Returns the deliveries queued."""
-    if not asked and run.trigger not in MAILED_TRIGGERS:
+    parent's trigger), a re-run of one (an operator re-running last night's failed monthly
+    chain), or one whose caller asked for it. Returns the deliveries queued."""
+    if not asked and not _scheduled(run):
         return 0
     return queue_deliveries(build)
+
+
+def _scheduled(run: PipelineRun) -> bool:
+    while run.parent_id is not None:
+        run = run.parent
+    for _ in range(20):  # a re-run of a re-run …: back to the work someone first asked for
+        if run.trigger in MAILED_TRIGGERS:
+            return True
+        original = run.options.get("rerun_of")
+        run = PipelineRun.objects.filter(pk=original).first() if original else None
+        if run is None:
+            return False
+    return False
 
 
 def subscriptions_for(report: Report) -> QuerySet[Subscription]:
