@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipeline_ops.models import PipelineRun, Report, ValidationIssue
-from pipeline_ops.pipeline.period import period_words
+from pipeline_ops.pipeline.period import MonthRange, period_words
+from pipeline_ops.pipeline.stages.publish import run_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,15 @@ def test_technical_fields_are_folded_away_and_the_history_button_has_its_own_row
     assert "Technical" in folded and "f00dcafe" in folded and "4242" in folded
     assert html.index('class="object-tools"') < html.index('class="run-outcome"')
     assert "#content-main > .object-tools{margin-top:0" in html
+
+
+def test_a_publish_run_page_says_which_ops_db_months_it_replaced_and_with_what(
+    admin_client, warehouse, built_warehouse
+):
+    run_publish("IONS", 2026, MonthRange(2, 3))
+    run = PipelineRun.objects.get(stage="publish")
+    feb_mar = [o for o in built_warehouse.orders if o["month"] in (2, 3)]
+    paid = [o for o in feb_mar if o["paid"] > 0]
+    page = admin_client.get(reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk]))
+    expected = f"Feb–Mar 2026: {len(feb_mar):,} orders, {len(paid):,} payments"
+    assert "Ops DB replaced:" in page.content.decode() and expected in page.content.decode()

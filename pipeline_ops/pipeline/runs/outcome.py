@@ -101,6 +101,20 @@ def made(report: Report) -> Made:
     return Made(report, stable_path(report.entity.code, report.stem, kind) if report.stem else "")
 
 
+def published(run: PipelineRun) -> list[str]:
+    """`February 2026: 1,500 orders, 1,420 payments` per successful publish in the run (a
+    publish replaces its months in the ops DB in one transaction)."""
+    mine = Q(pk=run.pk) | Q(parent_id=run.pk) | Q(parent__parent_id=run.pk)
+    publishes = PipelineRun.objects.filter(mine, stage="publish", status=PipelineRun.Status.SUCCESS)
+    lines = []
+    for each in publishes.order_by("id"):
+        orders, payments = each.options.get("published") or [each.row_count or 0, None]
+        paid = "" if payments is None else f", {payments:,} payments"
+        when = period_words(each.year, each.month, each.month_end)
+        lines.append(f"{when}: {orders:,} orders{paid}")
+    return lines
+
+
 @dataclass
 class Outcome:
     run: PipelineRun
@@ -111,6 +125,7 @@ class Outcome:
     next_step: str = ""
     reports: list[Made] = field(default_factory=list)
     issues: dict[str, int] = field(default_factory=dict)  # severity → count
+    published: list[str] = field(default_factory=list)  # the ops DB months it replaced
 
     @property
     def issue_count(self) -> int:
@@ -124,6 +139,7 @@ def outcome(run: PipelineRun) -> Outcome:
     reports = reports.order_by("year", "month_start", "type")
     found = Outcome(run, run_title(run), took(run), HOW.get(run.trigger, f"by {run.trigger}"),
                     reports=[made(r) for r in reports], issues=counts)  # fmt: skip
+    found.published = published(run)
     if run.status == PipelineRun.Status.FAILED:
         found.failed = failed_stage(run)
         found.next_step = next_step(run, found.failed)

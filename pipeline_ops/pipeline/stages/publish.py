@@ -68,6 +68,8 @@ def run_publish(call: StageCall, ctx: StageContext) -> None:
     plan, dims = write_ops(entity, year, months, orders)
     mirrored = mirror(ctx.run.entity, dims)
     ctx.row_count = plan.orders
+    # What the run page says it replaced in the ops DB (runs/outcome.py).
+    ctx.run.options = {**ctx.run.options, "published": [plan.orders, plan.payments]}
     tell(call, ctx, (
         f"Published {entity} {year} month {months}: {plan.orders} orders"
         f" ({enrollments} enrollments), {plan.payments} payments,"
