@@ -91,13 +91,15 @@ class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
     change_list_template = "admin/pipeline_ops/run_list.html"
     inlines = (ChildRunInline,)
     change_form_template = "admin/pipeline_ops/pipelinerun/change_form.html"
+    # Who launched it as text: a link to the user's page would refuse everyone but admins.
+    readonly_fields = ("launched_by",)
     # Read-only admin: Django shows every field as text. The outcome (what, period, status,
     # error, next step, what it made) is the page's header (runs/outcome.py); the record
     # follows, the technical fields folded away.
     fieldsets = (
         (None, {"fields": (
             "entity", ("year", "month", "month_end"), "stage", "status", "parent",
-            ("trigger", "triggered_by"), ("created", "started_at", "completed_at"), "row_count",
+            "launched_by", ("created", "started_at", "completed_at"), "row_count",
             "error_message", "log",
         )}),
         ("Technical", {"classes": ("collapse",), "fields": (

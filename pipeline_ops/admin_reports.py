@@ -59,7 +59,7 @@ class ReportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="unit", ordering="unit")
     def unit_text(self, obj: Report) -> str:
-        return obj.unit or "all"
+        return obj.unit or "whole entity"
 
     def get_queryset(self, request) -> QuerySet[Report]:
         return super().get_queryset(request).annotate(builds_kept=Count("builds"))

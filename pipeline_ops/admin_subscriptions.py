@@ -85,7 +85,8 @@ class EntitySubscriptionsMixin:
         readonly = tuple(super().get_readonly_fields(request, obj))
         if super().has_change_permission(request, obj):
             return readonly
-        return (*readonly, *(f.name for f in self.model._meta.fields if f.editable))
+        editable = (f.name for f in self.model._meta.fields if f.editable)
+        return tuple(dict.fromkeys((*readonly, *editable)))  # each field once
 
 
 @admin.register(ReportSubscription)
@@ -158,7 +159,7 @@ class ReportSubscriptionAdmin(admin.ModelAdmin):
 class ReportDeliveryAdmin(ReadOnlyAdmin):
     """Outcome first: what happened to each mail, and why it failed."""
 
-    list_display = ("outcome", "error_text", "recipient", "build", "attempts", "sent")
+    list_display = ("outcome", "error_text", "recipient", "report_build", "failed_tries", "sent")
     list_filter = ("status",)
     list_select_related = ("build__report__entity",)
     search_fields = ("recipient",)
@@ -172,6 +173,19 @@ class ReportDeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description="error")
     def error_text(self, obj: ReportDelivery) -> str:
         return obj.error or "—"
+
+    @admin.display(description="report build")
+    def report_build(self, obj: ReportDelivery) -> str:
+        """The report (its admin page lists the builds) and when this build was made, in the
+        admin's time zone like every other time here."""
+        report = obj.build.report
+        url = reverse("admin:pipeline_ops_report_change", args=[report.pk])
+        return format_html('<a href="{}">{}</a> built {}', url, report,
+                           local_time(obj.build.generated_at))  # fmt: skip
+
+    @admin.display(description="failed tries", ordering="attempts")
+    def failed_tries(self, obj: ReportDelivery) -> int:
+        return obj.attempts
 
     @admin.display(description="sent at", ordering="sent_at")
     def sent(self, obj: ReportDelivery) -> str:

@@ -52,7 +52,7 @@ class LaunchForm(forms.Form):
         reports = "report_type" in stage.run_options
         self.fields["month"].required = stage.needs_month
         if not stage.needs_month:
-            blank = "a yearly report" if reports else "the whole year"
+            blank = "a yearly report (choose Yearly below)" if reports else "the whole year"
             self.fields["month"].help_text = f"Blank for {blank}."
         if "unit" not in stage.run_options:  # report, format and present only
             del self.fields["unit"]

@@ -188,8 +188,10 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.stem:  # the file name without extension, e.g. IONS-2026-02-TM, IONS-2026
+            return self.stem
         unit = f" {self.unit}" if self.unit else ""
-        return f"{self.entity_id and self.entity.code} {self.year} {self.label}{unit}"
+        return f"{self.entity_id and self.entity.code} {self.label}{unit}"
 
 
 class DimensionCache(models.Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 REPORT_TYPE_CHOICES = [("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly")]
 
@@ -33,7 +34,7 @@ class ReportBuild(models.Model):
         ordering = ("-generated_at", "-id")
 
     def __str__(self) -> str:
-        return f"{self.report} built {self.generated_at:%Y-%m-%d %H:%M}"
+        return f"{self.report} built {timezone.localtime(self.generated_at):%Y-%m-%d %H:%M %Z}"
 
 
 class ReportSubscription(models.Model):

@@ -77,6 +77,7 @@ def test_demo_reports_draw_their_charts_under_the_preview_policy_and_print_on_a4
                 assert page.locator(f"#chart-{chart} rect[data-value]").count() >= 1
             shoot(page, SHOTS[stem])
             assert_prints_whole_on_a4(page)
+            assert_fits_a_phone(page)
         browser.close()
     assert complaints == []  # no CSP violation, no request leaving the file
 
@@ -85,6 +86,16 @@ def open_served(page, url: str, body: bytes, policy: str) -> None:
     headers = {"content-type": "text/html; charset=utf-8", "content-security-policy": policy}
     page.route(url, lambda route: route.fulfill(body=body, headers=headers))
     page.goto(url)
+
+
+def assert_fits_a_phone(page) -> None:
+    """Opened on a phone (from its e-mail): the page never scrolls sideways; wide tables and
+    charts scroll inside themselves, and the charts keep a readable width."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    widths = page.eval_on_selector_all("figure.chart svg", "els => els.map(e => e.clientWidth)")
+    assert widths and min(widths) >= 560, widths
+    page.set_viewport_size({"width": 1200, "height": 1600})
 
 
 def assert_prints_whole_on_a4(page) -> None:

@@ -121,6 +121,8 @@ def test_re_running_a_failed_extract_queues_an_extract_with_the_same_year_and_mo
     assert response.redirect_chain[-1][0] == reverse(
         "admin:pipeline_ops_pipelinerun_change", args=[new.pk]
     )
+    back = reverse("admin:pipeline_ops_pipelinerun_change", args=[failed.pk])
+    assert f'a re-run of <a href="{back}">run {failed.pk}</a>' in response.content.decode()
     standard_workbook(source_workbook("IONS", 2026))
     assert execute(new.pk) == "extract IONS 2026: success"  # not "cannot be launched"
     new.refresh_from_db()

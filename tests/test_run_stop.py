@@ -54,7 +54,7 @@ def test_a_stop_asked_between_stages_ends_the_sync_before_the_next_stage_starts(
     with pytest.raises(PipelineError):
         run_sync("IONS", 2026, queued=run, out=out)
     run.refresh_from_db()
-    assert (run.status, run.error_message) == ("cancelled", "Stopped by olga during sync.")
+    assert (run.status, run.error_message) == ("cancelled", "Stopped by olga before load started.")
     assert [(c.stage, c.status) for c in run.children.all()] == [("extract", "success")]
     recorded = warehouse_rows("SELECT stage, status FROM _pipeline_runs ORDER BY id")
     assert recorded == [("sync", "cancelled"), ("extract", "success")]
@@ -74,7 +74,9 @@ def test_a_stopped_run_mails_nobody_and_its_task_says_it_stopped(
     with caplog.at_level("INFO", logger="pipeline_ops"):
         summary = execute(run.pk)
     run.refresh_from_db()
-    assert run.status == "cancelled" and summary == "stopped: Stopped by olga during sync."
+    assert (
+        run.status == "cancelled" and summary == "stopped: Stopped by olga before extract started."
+    )
     assert not run.children.exists() and mail.outbox == []
     assert f"run {run.pk} stopped" in caplog.text
 

@@ -52,3 +52,12 @@ def test_a_500_page_never_shows_a_database_password_from_a_local_or_the_error_me
 def test_a_500_page_still_shows_the_settings_that_are_not_secret(debug_with_secrets):
     body = technical_500("/boom/queue/")
     assert "TIME_ZONE" in body and "Asia/Jakarta" in body
+
+
+def test_a_refused_page_says_so_in_the_admin_frame_with_a_way_back(client, viewer, entity):
+    client.force_login(viewer)
+    response = client.get("/admin/pipeline_ops/reportdelivery/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Not allowed" in page and "signed in as <strong>vic</strong>" in page
+    assert 'href="/admin/"' in page and "Atlas Ops" in page

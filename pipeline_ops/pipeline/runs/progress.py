@@ -36,7 +36,7 @@ def _descendants(run: PipelineRun) -> dict[str, PipelineRun]:
 def _state(child: PipelineRun | None, parent_done: bool) -> str:
     if child is None:
         return "skipped" if parent_done else "waiting"
-    states = {"success": "done", "partial": "done", "failed": "failed", "cancelled": "skipped"}
+    states = {"success": "done", "partial": "done", "failed": "failed", "cancelled": "stopped"}
     return states.get(child.status, "running")
 
 

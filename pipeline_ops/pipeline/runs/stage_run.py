@@ -77,7 +77,7 @@ def stage_run(
         try:
             yield ctx
         except BaseException as exc:
-            stopped = stopping.stopped_text(run, stage)
+            stopped = stopping.stopped_text(run, stage, exc)
             _finish(ctx, "cancelled" if stopped else "failed", stopped or _failure_text(exc))
             raise
         finally:

@@ -69,10 +69,22 @@ def refuse_if_stopped(parent: PipelineRun | None, stage: str) -> None:
         raise RunStopped(f"Stopped by {who} before {stage} started.")
 
 
-def stopped_text(run: PipelineRun, stage: str) -> str | None:
-    """The cancelled run's message when `run` ended because of a stop request, else None."""
+def stopped_text(run: PipelineRun, stage: str, exc: BaseException | None = None) -> str | None:
+    """The cancelled run's message when `run` ended because of a stop request, else None:
+    where the work was when it stopped (a sync's transform, or before its validate)."""
     who = stop_request(run)
-    return None if who is None else f"Stopped by {who} during {stage}."
+    if who is None:
+        return None
+    while exc is not None and not isinstance(exc, RunStopped):
+        exc = exc.__cause__ or exc.__context__
+    if exc is not None and str(exc).startswith("Stopped by"):
+        return str(exc)  # between stages: "Stopped by olga before validate started."
+    return f"Stopped by {who} during {_innermost_stopped(run) or stage}."
+
+
+def _innermost_stopped(run: PipelineRun) -> str | None:
+    child = run.children.filter(status=Status.CANCELLED).order_by("-id").first()
+    return (_innermost_stopped(child) or child.stage) if child is not None else None
 
 
 def watch(run: PipelineRun) -> object:
