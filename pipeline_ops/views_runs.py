@@ -3,15 +3,17 @@ CSRF) in admin_runs.RunControlMixin. The work is done by pipeline/runs/control.p
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .models import PipelineRun
 from .pipeline.runs import control, stopping
+from .pipeline.runs.outcome import run_title
 
 LAUNCH = "pipeline_ops.launch_pipelinerun"  # operators: launch, cancel and re-run
 
@@ -37,9 +39,15 @@ def cancel_run(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return _run_page(pk)
 
 
-@require_POST
-def stop_run(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+@require_http_methods(["GET", "POST"])
+def stop_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks once more (a stop cannot be taken back); POST asks the run to stop."""
     run = _controlled_run(request, pk)
+    if request.method == "GET":
+        context = {**admin.site.each_context(request), "run": run, "title": f"Stop run {pk}?",
+                   "run_title": run_title(run), "run_url": _run_page(pk).url}  # fmt: skip
+        return TemplateResponse(request, "admin/pipeline_ops/pipelinerun/stop_confirm.html",
+                                context)  # fmt: skip
     if stopping.request_stop(run, request.user):
         messages.success(request, f"Run {pk} will stop at its next safe point.")
     else:

@@ -107,6 +107,8 @@ def test_a_viewer_cannot_stop_a_run_and_an_operator_can(client, entity, operator
     client.force_login(operator)
     page = client.get(reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk]))
     assert "Stop run" in page.content.decode()
+    asked = client.get(url).content.decode()  # a stop cannot be taken back: asked first
+    assert "Yes, stop it" in asked and run.stop_requested_at is None
     page = client.post(url, follow=True).content.decode()
     assert "will stop at its next safe point" in page and "Stopping:" in page
     assert "Stop run" not in page

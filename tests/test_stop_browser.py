@@ -33,12 +33,14 @@ def slices() -> dict[str, tuple | None]:
 
 def click_stop_while_it_runs(page, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while not page.locator("button:has-text('Stop run')").count():
+    while not page.locator("a:has-text('Stop run')").count():
         assert time.monotonic() < deadline, "the run never showed as running"
         assert not page.locator(".run-heading .run-success").count(), "finished before Stop"
         time.sleep(0.2)
         page.reload()
-    page.click("button:has-text('Stop run')")
+    page.click("a:has-text('Stop run')")
+    assert "Nothing is left half-written" in page.inner_text("#content-main")  # asked first
+    page.click("input[value='Yes, stop it']")
     page.wait_for_selector(".messagelist")
     assert "will stop at its next safe point" in page.inner_text(".messagelist")
 

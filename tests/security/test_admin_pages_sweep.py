@@ -210,8 +210,8 @@ CUSTOM: dict[str, tuple[Callable[[dict], list[list]], str, bool]] = {
         lambda r: [[r["pipeline_ops.pipelinerun"].pk]], "pipeline_ops.view_pipelinerun", False),
     "pipeline_ops_pipelinerun_cancel": (
         lambda r: [[r["pipeline_ops.pipelinerun"].pk]], "pipeline_ops.launch_pipelinerun", True),
-    "pipeline_ops_pipelinerun_stop": (
-        lambda r: [[r["pipeline_ops.pipelinerun"].pk]], "pipeline_ops.launch_pipelinerun", True),
+    "pipeline_ops_pipelinerun_stop": (  # GET asks first; its POST is tested in test_run_stop
+        lambda r: [[r["pipeline_ops.pipelinerun"].pk]], "pipeline_ops.launch_pipelinerun", False),
     "pipeline_ops_reportsubscription_subscribe": (
         lambda r: [[]], "pipeline_ops.view_report", False),
     "pipeline_ops_pipelinerun_rerun": (
