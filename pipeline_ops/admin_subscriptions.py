@@ -46,6 +46,12 @@ class SubscribeForm(forms.Form):
     report_type = forms.ChoiceField(choices=REPORT_TYPE_CHOICES, initial="monthly")
     unit = forms.ChoiceField(choices=UNIT_CHOICES, required=False)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        entities = list(self.fields["entity"].queryset[:2])
+        if len(entities) == 1:  # one entity: nothing to choose
+            self.fields["entity"].initial = entities[0].pk
+
 
 class SubscriptionInline(admin.TabularInline):
     """On the entity's page, for operators only: a viewer must not see others' addresses."""

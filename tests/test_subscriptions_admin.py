@@ -32,6 +32,7 @@ def test_a_viewer_subscribes_themselves_to_their_own_address(client, entity, vie
     client.force_login(viewer)
     page = client.get(SUBSCRIBE).content.decode()
     assert "vic@example.com" in page and 'name="email"' not in page
+    assert f'<option value="{entity.pk}" selected>' in page  # the only entity, chosen
     response = client.post(SUBSCRIBE, {"entity": entity.pk, "report_type": "monthly",
                                        "unit": "TM"})  # fmt: skip
     assert response.status_code == 302
