@@ -67,26 +67,21 @@ def accept(version_pk: int, *, queue_sync: bool = True, on_wait=None) -> Workboo
     except PipelineError as exc:
         claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)), worker={})
         raise
-    make_current(version, version.decided_by)
     wanted, months = sync_months(version)
-    if queue_sync and wanted:
-        _queue_sync(version, months)
+    # Accepted and its sync in one update: a page showing it accepted also shows the sync.
+    made = _queue_sync(version, months) if queue_sync and wanted else {}
+    make_current(version, version.decided_by, **made)
     return version
 
 
-def _queue_sync(version: WorkbookVersion, months) -> None:
-    """The workbook is current by now: a sync that cannot be queued (the same sync already
+def _queue_sync(version: WorkbookVersion, months) -> dict:
+    """The workbook is replaced by now: a sync that cannot be queued (the same sync already
     queued or running) is said on the version, not reported as a failed accept."""
     work = Work("sync", version.entity.code, version.year, months)
     try:
-        run = enqueue(work, user=version.decided_by, trigger="intake")
+        return {"sync_run": enqueue(work, user=version.decided_by, trigger="intake")}
     except PipelineError as exc:
-        WorkbookVersion.objects.filter(pk=version.pk).update(
-            error=printable(f"Accepted, but no sync was queued: {exc}")
-        )
-    else:
-        WorkbookVersion.objects.filter(pk=version.pk).update(sync_run=run)
-    version.refresh_from_db()
+        return {"error": printable(f"Accepted, but no sync was queued: {exc}")}
 
 
 def _replace(version: WorkbookVersion, on_wait) -> None:

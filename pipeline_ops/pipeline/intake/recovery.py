@@ -42,10 +42,8 @@ def recover_versions() -> list[WorkbookVersion]:
         if version.status == Status.PREVIEWING:
             claim(version, Status.PREVIEWING, Status.FAILED, error=PREVIEW_DIED, worker={})
         elif _replaced(version):
-            make_current(version, version.decided_by)
-            WorkbookVersion.objects.filter(pk=version.pk).update(
-                error=ACCEPTED_NO_SYNC.format(year=version.year), worker={}
-            )
+            make_current(version, version.decided_by,
+                         error=ACCEPTED_NO_SYNC.format(year=version.year))  # fmt: skip
         else:
             claim(version, Status.ACCEPTING, Status.PREVIEWED, error=ACCEPT_DIED, worker={})
         recovered.append(version)

@@ -116,12 +116,17 @@ def adopt_current(entity: Entity, year: int) -> WorkbookVersion | None:
     return version
 
 
-def make_current(version: WorkbookVersion, user) -> None:
+def make_current(version: WorkbookVersion, user, **values) -> None:
+    """The version becomes the entity-year's current one (with `values`, e.g. its sync)."""
     same = {"entity": version.entity, "year": version.year, "status": Status.ACCEPTED}
     with transaction.atomic():
         WorkbookVersion.objects.filter(**same).update(status=Status.SUPERSEDED)
         WorkbookVersion.objects.filter(pk=version.pk).update(
-            status=Status.ACCEPTED, decided_by=user, decided_at=timezone.now(), worker={}
+            status=Status.ACCEPTED,
+            decided_by=user,
+            decided_at=timezone.now(),
+            worker={},
+            **values,
         )
     version.refresh_from_db()
 
