@@ -34,8 +34,7 @@ def request_accept(version: WorkbookVersion, user, *, with_errors: bool = False,
                    queue_sync: bool = True) -> None:  # fmt: skip
     """Web: refuse what may not be accepted, claim the version, queue the worker's accept."""
     check_acceptable(version, with_errors=with_errors)
-    if not claim(version, Status.PREVIEWED, Status.ACCEPTING, decided_by=user, error="",
-                 worker={}):  # fmt: skip
+    if not claim(version, Status.PREVIEWED, Status.ACCEPTING, decided_by=user, error=""):
         raise PipelineError(f"Version {version.pk} is {version.status}; it cannot be accepted.")
     from django_q.tasks import async_task
 
@@ -65,7 +64,7 @@ def accept(version_pk: int, *, queue_sync: bool = True, on_wait=None) -> Workboo
     try:
         _replace(version, on_wait)
     except PipelineError as exc:
-        claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)), worker={})
+        claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)))
         raise
     wanted, months = sync_months(version)
     # Accepted and its sync in one update: a page showing it accepted also shows the sync.

@@ -40,12 +40,12 @@ def recover_versions() -> list[WorkbookVersion]:
         if process_alive(version.worker):
             continue
         if version.status == Status.PREVIEWING:
-            claim(version, Status.PREVIEWING, Status.FAILED, error=PREVIEW_DIED, worker={})
+            claim(version, Status.PREVIEWING, Status.FAILED, error=PREVIEW_DIED)
         elif _replaced(version):
             make_current(version, version.decided_by,
                          error=ACCEPTED_NO_SYNC.format(year=version.year))  # fmt: skip
         else:
-            claim(version, Status.ACCEPTING, Status.PREVIEWED, error=ACCEPT_DIED, worker={})
+            claim(version, Status.ACCEPTING, Status.PREVIEWED, error=ACCEPT_DIED)
         recovered.append(version)
     return recovered
 

@@ -49,7 +49,14 @@ def queue_preview(version: WorkbookVersion) -> None:
     async_task("pipeline_ops.tasks.intake_preview", version.pk, task_name=f"preview {version}")
 
 
+BUSY = (Status.PREVIEWING, Status.ACCEPTING)  # a worker is on it, named in `worker`
+
+
 def claim(version: WorkbookVersion, before: str, after: str, **values) -> bool:
+    """Move `version` from `before` to `after` if it still is `before`. Leaving a busy
+    state clears `worker`: nobody is on it any more (intake/recovery.py)."""
+    if after not in BUSY:
+        values.setdefault("worker", {})
     done = WorkbookVersion.objects.filter(pk=version.pk, status=before).update(
         status=after, **values
     )
@@ -72,7 +79,7 @@ def run_preview(version_pk: int) -> WorkbookVersion:
     except PipelineError as exc:  # named as staff know it, not as its scratch copy
         error = str(exc).replace(str(scratch / f"{version.entity.code}-{version.year}.xlsx"),
                                  version.original_name)  # fmt: skip
-        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(error), worker={})
+        claim(version, Status.PREVIEWING, Status.FAILED, error=printable(error))
         return version
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -97,7 +104,7 @@ def _save_preview(version: WorkbookVersion, result) -> None:
             batch_size=2000,
         )  # fmt: skip
         claim(version, Status.PREVIEWING, Status.PREVIEWED, summary=result.summary,
-              base_sha256=result.base_sha256, error="", worker={})  # fmt: skip
+              base_sha256=result.base_sha256, error="")  # fmt: skip
 
 
 def adopt_current(entity: Entity, year: int) -> WorkbookVersion | None:

@@ -25,6 +25,7 @@ from pipeline_ops.models import PipelineRun, Report, ReportBuild, ReportDelivery
 from pipeline_ops.models import ReportSubscription as Subscription
 from pipeline_ops.pipeline.period import period_words
 from pipeline_ops.pipeline.reports.links import stable_url
+from pipeline_ops.pipeline.runs.records import root_of
 from pipeline_ops.pipeline.text import printable
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,7 @@ def queue_for_run(build: ReportBuild, run: PipelineRun, *, asked: bool = False) 
 
 
 def _scheduled(run: PipelineRun) -> bool:
-    while run.parent_id is not None:
-        run = run.parent
+    run = root_of(run)
     for _ in range(20):  # a re-run of a re-run …: back to the work someone first asked for
         if run.trigger in MAILED_TRIGGERS:
             return True

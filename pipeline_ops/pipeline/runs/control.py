@@ -21,6 +21,7 @@ from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
+from pipeline_ops.pipeline.runs.records import root_of
 
 Status = PipelineRun.Status
 
@@ -42,12 +43,6 @@ def cancel(runs: Iterable[PipelineRun], user=None) -> list[int]:
     return cancelled
 
 
-def top_level(run: PipelineRun) -> PipelineRun:
-    while run.parent_id is not None:
-        run = run.parent
-    return run
-
-
 def rerun_work(run: PipelineRun) -> Work:
     """The work `run` (a top-level run) did, as it was recorded, marked as a re-run of it."""
     stage = registry.get(run.stage)
@@ -67,7 +62,7 @@ def rerun(runs: Iterable[PipelineRun], user=None) -> tuple[list[PipelineRun], li
     refused: list[str] = []
     seen: set[int] = set()
     for run in runs:
-        root = top_level(run)
+        root = root_of(run)
         if run.status not in PipelineRun.RERUNNABLE or root.pk in seen:
             continue
         seen.add(root.pk)

@@ -38,9 +38,12 @@ EXTRACT_STEP += " workbook…), then sync again."
 DEFAULT_STEP = f"Fix the cause named above (the log below has the details), then {RERUN}."
 
 
-def family(pk: int) -> Q:
-    """Rows whose `run` is run `pk` or one of its stages (children and grandchildren)."""
-    return Q(run_id=pk) | Q(run__parent_id=pk) | Q(run__parent__parent_id=pk)
+def family(pk: int, via: str = "run__") -> Q:
+    """Rows whose `run` is run `pk` or one of its stages (children and grandchildren); with
+    `via=""`, those runs themselves."""
+    return (
+        Q(**{f"{via}id": pk}) | Q(**{f"{via}parent_id": pk}) | Q(**{f"{via}parent__parent_id": pk})
+    )
 
 
 def label(run: PipelineRun) -> str:
@@ -104,8 +107,9 @@ def made(report: Report) -> Made:
 def published(run: PipelineRun) -> list[str]:
     """`February 2026: 1,500 orders, 1,420 payments` per successful publish in the run (a
     publish replaces its months in the ops DB in one transaction)."""
-    mine = Q(pk=run.pk) | Q(parent_id=run.pk) | Q(parent__parent_id=run.pk)
-    publishes = PipelineRun.objects.filter(mine, stage="publish", status=PipelineRun.Status.SUCCESS)
+    publishes = PipelineRun.objects.filter(
+        family(run.pk, via=""), stage="publish", status=PipelineRun.Status.SUCCESS
+    )
     lines = []
     for each in publishes.order_by("id"):
         orders, payments = each.options.get("published") or [each.row_count or 0, None]

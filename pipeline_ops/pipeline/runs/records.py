@@ -57,6 +57,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def root_of(run: PipelineRun) -> PipelineRun:
+    """The top-level run `run` belongs to (itself when it has no parent)."""
+    while run.parent_id is not None:
+        run = run.parent
+    return run
+
+
 def get_entity(code: str) -> Entity:
     try:
         return Entity.objects.get(code=code)

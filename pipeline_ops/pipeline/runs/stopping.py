@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.runs.records import root_of
 
 POLL_SECONDS = 0.5
 Status = PipelineRun.Status
@@ -41,12 +42,6 @@ def request_stop(run: PipelineRun, user=None) -> bool:
             pk=run.pk, status=Status.RUNNING, parent__isnull=True, stop_requested_at__isnull=True
         ).update(stop_requested_at=timezone.now(), stop_requested_by=who)
     )
-
-
-def root_of(run: PipelineRun) -> PipelineRun:
-    while run.parent_id is not None:
-        run = run.parent
-    return run
 
 
 def stop_request(run: PipelineRun) -> str | None:
