@@ -127,6 +127,9 @@ def make_current(version: WorkbookVersion, user, **values) -> None:
     """The version becomes the entity-year's current one (with `values`, e.g. its sync)."""
     same = {"entity": version.entity, "year": version.year, "status": Status.ACCEPTED}
     with transaction.atomic():
+        # Two workers making versions current at once (two previews adopting the same
+        # hand-placed workbook) take turns: the second then supersedes the first.
+        list(Entity.objects.select_for_update().filter(pk=version.entity_id).values_list("pk"))
         WorkbookVersion.objects.filter(**same).update(status=Status.SUPERSEDED)
         WorkbookVersion.objects.filter(pk=version.pk).update(
             status=Status.ACCEPTED,
