@@ -5,6 +5,8 @@ A report built by a schedule (or by `manage.py report --email`) gets one `Report
 per subscriber and one django-q2 task each; the task sends one e-mail (the report's HTML as
 the body, the XLSX attached, a link to the stable address). A failed send is tried again by
 a one-off django-q2 Schedule after a back-off, and marked failed after REPORT_MAIL_ATTEMPTS.
+Every attempt carries the delivery's one Message-ID: delivery is at least once, and a
+second copy is recognisable as the same mail.
 Nothing here ever fails the report run: a delivery records its own outcome.
 """
 
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from django.conf import settings
@@ -204,11 +207,24 @@ def report_message(delivery: ReportDelivery) -> EmailMultiAlternatives:
     )
     message = EmailMultiAlternatives(
         subject=report_words(report), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[delivery.recipient],
+        to=[delivery.recipient], headers={"Message-ID": message_id(delivery)},
     )  # fmt: skip
     message.attach_alternative(_with_link(html, link), "text/html")
     message.attach(f"{report.stem}.xlsx", xlsx, XLSX_TYPE)
     return message
+
+
+def message_id(delivery: ReportDelivery) -> str:
+    """The same on every attempt of a delivery: a send that timed out may still have been
+    delivered, and its retry is then recognisably the same mail (servers and clients drop
+    a second copy by Message-ID). The creation time keeps it unique should a new database
+    hand out the same pk again; the sender's domain, unlike make_msgid's host name, is
+    the same on every worker."""
+    created = delivery.created.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
+        domain = "atlas-ops.localhost"
+    return f"<atlas-delivery-{delivery.pk}-{created}@{domain}>"
 
 
 def _read(path: str, what: str) -> bytes:
