@@ -1,4 +1,7 @@
-"""Keep connection strings and their passwords off error pages and error e-mails.
+"""Keep connection strings, their passwords and POST values off error pages and error
+e-mails.
+
+POST values are never shown: every one is replaced by stars, with DEBUG on too.
 
 Django's SafeExceptionReporterFilter hides settings whose *name* looks secret (KEY, PASS…),
 but the secrets here live in URLs: `Q_CLUSTER["redis"]`, `DATABASES`, `OPS_DB_URL`, and the
@@ -38,6 +41,17 @@ class ConnectionStringFilter(SafeExceptionReporterFilter):
         # str() because lazy settings pass isinstance(str); unchanged values keep their type.
         scrubbed = scrub(str(cleansed))
         return cleansed if scrubbed == str(cleansed) else scrubbed
+
+    def get_post_parameters(self, request: Any) -> Any:
+        # Every POST value, in every mode: Django hides only views marked
+        # @sensitive_post_parameters and shows everything with DEBUG on, so a password typed
+        # into any form (a login, an upload's fields) would be on the page or in the mail.
+        if request is None:
+            return {}
+        cleansed = request.POST.copy()
+        for name in cleansed:
+            cleansed.setlist(name, [self.cleansed_substitute] * len(cleansed.getlist(name)))
+        return cleansed
 
     def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
         # Django only cleanses locals marked @sensitive_variables, and only with DEBUG off;
