@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from pipeline_ops.admin_lookups import lookup_id
 from pipeline_ops.pipeline.period import UNITS
 from pipeline_ops.pipeline.runs.banner import failed_recently
 from pipeline_ops.pipeline.runs.outcome import family
@@ -29,8 +30,7 @@ class RunFilter(admin.SimpleListFilter):
     parameter_name = "run"
 
     def _pk(self) -> int | None:
-        value = self.value() or ""
-        return int(value) if value.isdigit() else None
+        return lookup_id(self.value())
 
     def lookups(self, request, model_admin):
         pk = self._pk()

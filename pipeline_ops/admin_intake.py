@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from .admin_actions import ReadOnlyAdmin
+from .admin_lookups import lookup_id
 from .forms import DecisionForm
 from .models import WorkbookChange, WorkbookVersion
 from .pipeline.errors import PipelineError
@@ -156,8 +157,7 @@ class WorkbookVersionAdmin(ReadOnlyAdmin):
 
 def _version_param(request: HttpRequest) -> int | None:
     """The version the diff is filtered by (the preview page links with it), if any."""
-    pk = request.GET.get("version__id__exact", "")
-    return int(pk) if pk.isdigit() else None
+    return lookup_id(request.GET.get("version__id__exact"))
 
 
 class MonthFilter(admin.SimpleListFilter):
@@ -173,8 +173,8 @@ class MonthFilter(admin.SimpleListFilter):
         return [(str(m), MONTH_ABBREVIATIONS[m - 1]) for m in months if 1 <= m <= 12]
 
     def queryset(self, request, queryset):
-        value = self.value() or ""
-        return queryset.filter(month=int(value)) if value.isdigit() else queryset
+        month = lookup_id(self.value())
+        return queryset.filter(month=month) if month else queryset
 
 
 @admin.register(WorkbookChange)

@@ -17,6 +17,7 @@ from uuid import uuid4
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path, quote
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.db.models import Model
@@ -279,3 +280,71 @@ def test_staff_without_permissions_see_no_pipeline_data_anywhere(client, rows, b
     for secret in (CODE, "Zebra", "2026-02", "sync stopped", "zebra-", "Freshness", "failed run"):
         assert secret not in html, secret
     assert "Atlas Ops pipeline" not in html  # the app is not even listed
+
+
+# Hostile values for every list filter parameter (and date hierarchy part) of every
+# changelist, and for the object id of every object page: a 30-digit id overflows
+# SQLite's and PostgreSQL's 64-bit integers (and `datetime` as a year), PostgreSQL refuses
+# NUL in text, `²` passes str.isdigit() but not int(). The superuser reaches the admins
+# of auth, axes and django-q2 too.
+HOSTILE_VALUES = ("9" * 30, "-" + "9" * 30, "-1", "\x00", "é✓", "²")
+FUZZ_ROLES = ("admin_user", "operator", "viewer")
+# An empty list, Django's `?e=1` redirect (or "does not exist" for an object), a refused
+# lookup (400), no permission: never a 500, which the test client raises as the exception.
+CLEAN = {200, 302, 400, 403, 404}
+
+
+def _filter_parameters(model_admin, user: User) -> list[str]:
+    """The query parameters the admin's filters read, made as Django's ChangeList makes
+    them: a SimpleListFilter's parameter_name, a field filter's expected_parameters()."""
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    model, params = model_admin.model, []
+    for item in model_admin.get_list_filter(request):
+        if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+            params.append(item.parameter_name)
+            continue
+        path, factory = item if isinstance(item, tuple) else (item, admin.FieldListFilter.create)
+        field = get_fields_from_path(model, path)[-1]
+        spec = factory(field, request, {}, model, model_admin, field_path=path)
+        params += spec.expected_parameters()
+    if model_admin.date_hierarchy:
+        params += [f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month", "day")]
+    return params
+
+
+def test_the_fuzz_finds_the_filters_of_the_order_diff(rows):
+    """The parameters of the workbook-change list, where a 30-digit version id was a 500."""
+    model_admin = admin.site._registry[WorkbookChange]
+    params = _filter_parameters(model_admin, rows["auth.user"])
+    assert {"version__id__exact", "month", "kind__exact"} <= set(params)
+
+
+@pytest.mark.parametrize("label", REGISTERED)
+@pytest.mark.parametrize("who", FUZZ_ROLES)
+def test_no_filter_value_or_object_id_makes_an_admin_page_fail(client, rows, label, who, request):
+    client.force_login(request.getfixturevalue(who))
+    obj = rows[label]
+    params = _filter_parameters(admin.site._registry[type(obj)], rows["auth.user"])
+    url = _model_url(type(obj), "changelist", obj)
+    for param in params:
+        for value in HOSTILE_VALUES:
+            got = client.get(url, {param: value}).status_code
+            assert got in CLEAN, (url, param, value, got)
+    for page in ("change", "history", "delete"):
+        for value in HOSTILE_VALUES:
+            name = f"admin:{obj._meta.app_label}_{obj._meta.model_name}_{page}"
+            bad = reverse(name, args=[quote(value)])
+            got = client.get(bad).status_code
+            assert got in CLEAN, (bad, got)
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOM))
+def test_a_huge_id_in_a_custom_admin_url_is_not_found_not_an_error(client, rows, name, operator):
+    client.force_login(operator)
+    arguments, _, post_only = CUSTOM[name]
+    send = client.post if post_only else client.get
+    for args in arguments(rows):
+        huge = [10**30 if isinstance(arg, int) else arg for arg in args]
+        got = send(reverse(f"admin:{name}", args=huge)).status_code
+        assert got in CLEAN, (name, huge, got)
