@@ -11,11 +11,11 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.entities import ENTITY_CODE_RE, ENTITY_CODE_RULE
-from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.errors import PipelineError, one_line
 from pipeline_ops.pipeline.period import (
     MAX_YEAR,
     MIN_YEAR,
@@ -26,7 +26,7 @@ from pipeline_ops.pipeline.period import (
     unit_code,
 )
 from pipeline_ops.pipeline.selectors import split_select
-from pipeline_ops.pipeline.text import PrintableOutput
+from pipeline_ops.pipeline.text import printable
 
 
 def parse_month(value: str) -> MonthRange:
@@ -90,6 +90,14 @@ def parse_positive_int(value: str) -> int:
     return int(text)
 
 
+class PrintableOutput(OutputWrapper):
+    """A management command's stdout/stderr: messages are escaped before Django styles
+    them, so its own colours still work and a workbook's never do."""
+
+    def write(self, msg: str = "", style_func=None, ending=None) -> None:
+        super().write(printable(msg), style_func, ending)
+
+
 class OneLineParser(CommandParser):
     """argparse prints usage plus the error; operators asked for one clear line."""
 
@@ -141,7 +149,12 @@ class PipelineCommand(BaseCommand):
         self.stdout = PrintableOutput(options.pop("stdout", None) or self.stdout._out)
         self.stderr = PrintableOutput(options.pop("stderr", None) or self.stderr._out)
         self.stderr.style_func = styled
-        return super().execute(*args, **options)
+        try:
+            return super().execute(*args, **options)
+        except CommandError:
+            raise
+        except Exception as exc:  # the one boundary of every command: one line, exit 1
+            self.fail(one_line(exc))
 
     def call_stage(self, stage_function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a domain function with this command's output wired in; PipelineError → exit 1."""
@@ -151,6 +164,8 @@ class PipelineCommand(BaseCommand):
             return stage_function(*args, **kwargs)
         except PipelineError as exc:
             self.fail(str(exc))
+        except Exception as exc:  # whatever the stage's own wrapper did not see
+            self.fail(one_line(exc))
 
     def fail(self, message: str) -> NoReturn:
         """A stage failed for a reason the operator can act on: one line, exit 1."""

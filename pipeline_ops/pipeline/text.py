@@ -4,13 +4,12 @@ calamine decodes `_x001B_`-style escapes into real control characters, so a cell
 an ESC sequence that recolours, clears or retitles the operator's terminal when a message
 quotes it. Extract strips them from typed values (see typing.py, `CONTROL_CLASS`); whatever
 still carries them (a `*_raw` value, a sheet name) is escaped here on its way out.
+No Django here: the reader's jailed child (workbook/jail_child.py) imports this module.
 """
 
 from __future__ import annotations
 
 import re
-
-from django.core.management.base import OutputWrapper
 
 # Every C0 control but tab and newline, DEL and the C1 controls (ESC's 8-bit twin is \x9b).
 CONTROL_CLASS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
@@ -27,11 +26,3 @@ def printable(text: str) -> str:
 
 def without_controls(text: str) -> str:
     return _CONTROL.sub("", text)
-
-
-class PrintableOutput(OutputWrapper):
-    """A management command's stdout/stderr: messages are escaped before Django styles
-    them, so its own colours still work and a workbook's never do."""
-
-    def write(self, msg: str = "", style_func=None, ending=None) -> None:
-        super().write(printable(msg), style_func, ending)

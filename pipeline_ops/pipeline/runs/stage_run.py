@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.errors import PipelineError, Unexpected, one_line, origin
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs import stopping
 from pipeline_ops.pipeline.runs.identity import check_warehouse
@@ -39,9 +39,7 @@ class StageContext:
 
 
 def _failure_text(exc: BaseException) -> str:
-    if isinstance(exc, PipelineError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return one_line(exc)
 
 
 @contextmanager
@@ -78,11 +76,20 @@ def stage_run(
             yield ctx
         except BaseException as exc:
             stopped = stopping.stopped_text(run, stage, exc)
+            if not stopped and _unexpected(exc):
+                ctx.log(f"{type(exc).__name__} at {origin(exc)}")
             _finish(ctx, "cancelled" if stopped else "failed", stopped or _failure_text(exc))
+            if _unexpected(exc):  # callers above handle one kind: PipelineError, one line
+                raise Unexpected(exc) from exc
             raise
         finally:
             stopping.unwatch(token)
         _finish(ctx, ctx.outcome, "")
+
+
+def _unexpected(exc: BaseException) -> bool:
+    """A bug or the machine (not a kill, not Ctrl-C): the run fails, the caller gets one line."""
+    return isinstance(exc, Exception) and not isinstance(exc, PipelineError)
 
 
 def _finish(ctx: StageContext, status: str, error: str) -> None:

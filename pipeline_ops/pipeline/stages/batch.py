@@ -11,13 +11,14 @@ successful extract's and the marts are not behind its last load.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.blocks import BlockedMonths
-from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.errors import PipelineError, Unexpected
 from pipeline_ops.pipeline.paths import source_workbook, sources_dir
 from pipeline_ops.pipeline.runs import records
 from pipeline_ops.pipeline.runs import stage_run as wrapper
@@ -133,6 +134,8 @@ def _prepare(pair: Pair, ctx: wrapper.StageContext, out: Printer | None) -> Pipe
         error: PipelineError | None = run_children(StageCall(*pair), ctx, skip=("transform",))
     except PipelineError as exc:  # transform runs once for the whole batch
         error = exc
+    except Exception as exc:  # one entity-year's surprise fails only itself
+        error = Unexpected(exc)
     if out:
         out(f"[{pair[0]} {pair[1]}] " + (str(error) if error else f"{ctx.row_count:,} orders"))
     return error
@@ -165,6 +168,8 @@ def _build(pairs: list[Pair], parents: dict[Pair, PipelineRun], out) -> dict[Pai
             transform.finish(runs[pair].ctx, result, partial=False)
     except PipelineError as exc:
         error = exc
+    except Exception as exc:  # recorded as a failed build, never as a success
+        error = Unexpected(exc)
     finally:
         for pair in reversed(pairs):
             runs[pair].close(error)
@@ -192,5 +197,8 @@ class _Open:
     def close(self, error: BaseException | None) -> None:
         if error is None:
             self.manager.__exit__(None, None, None)
-        else:  # records the failure; the generator re-raises it and __exit__ swallows it
+            return
+        # Records the failure. The wrapper re-raises `error` (then __exit__ just returns) or,
+        # for a surprise, its one-line form, which the batch already holds.
+        with contextlib.suppress(Unexpected):
             self.manager.__exit__(type(error), error, error.__traceback__)

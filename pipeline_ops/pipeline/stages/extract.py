@@ -85,28 +85,36 @@ def extract_workbook(
     path: Path, entity: str, year: int, months: MonthRange | None, target: Path
 ) -> ExtractResult:
     """Read, type and write everything, or raise PipelineError leaving `target` untouched."""
-    book = Workbook(path)
-    sheets = _selected_months(book, months)
-    book.reference_sheet()  # a missing REFERENSI is named before any sheet is read
-    result = ExtractResult(path, file_sha256(path))
+    with Workbook(path) as book:
+        sheets = _selected_months(book, months)
+        # The jailed reader reads ahead, in the order the lanes below will ask.
+        book.prefetch([book.reference_sheet(), *(sheets[m] for m in sorted(sheets))])
+        result = ExtractResult(path, file_sha256(path))
+        base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
+        _extract_into(book, sheets, base, result, months, target)
+    return result
+
+
+def _extract_into(
+    book: Workbook, sheets: dict[int, str], base: dict, result: ExtractResult,
+    months: MonthRange | None, target: Path,
+) -> None:  # fmt: skip
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
     try:
         # One DuckDB thread per query: the parallelism is the WORKERS sheets at once.
         con = duckdb.connect(config={"threads": 1})
         install_macros(con)
-        base = {"entity": entity, "year": year, "source_file_hash": result.sha256}
         result.reference, written = _write_sheets(con, book, sheets, base, staging)
         con.close()
         result.orders = {m: n for m, n in written.items() if n is not None}
         result.blank = sorted(m for m, n in written.items() if n is None)
         if months is not None and result.blank:
             names = ", ".join(sheets[m] for m in result.blank)
-            raise PipelineError(f"{path}: sheet {names} is empty (asked for --month {months})")
+            raise PipelineError(f"{book.path}: sheet {names} is empty (asked for --month {months})")
         _publish(staging, target, replace_all_months=months is None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return result
 
 
 def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str]:
@@ -126,14 +134,15 @@ def _selected_months(book: Workbook, months: MonthRange | None) -> dict[int, str
 
 
 class _Lanes:
-    """A fastexcel reader and a DuckDB cursor per worker thread: neither may be used by two
-    threads at once, and both release the GIL while they work, so the workers overlap."""
+    """A DuckDB cursor per worker thread (one may not be used by two threads at once; it
+    releases the GIL while it works, so the workers overlap). The book is shared: its
+    jailed child reads sheets while the lanes type the ones already read."""
 
     def __init__(self, con, book: Workbook, count: int):
         self.cursors = [con.cursor() for _ in range(count)]
         self.free: queue.SimpleQueue = queue.SimpleQueue()
-        for index, cursor in enumerate(self.cursors):
-            self.free.put((book if index == 0 else Workbook(book.path), cursor))
+        for cursor in self.cursors:
+            self.free.put((book, cursor))
 
     def run(self, fn: Callable, *args):
         lane = self.free.get()

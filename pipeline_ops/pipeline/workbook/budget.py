@@ -1,4 +1,4 @@
-"""What a workbook may cost, checked before calamine allocates anything.
+"""What a workbook may cost: the reader's fast first line, checked before calamine allocates.
 
 calamine holds a sheet as one block of cells spanning its used range (32 bytes a cell), so
 one cell at XFD1048576 asks for 512 GiB and the process aborts; a zip entry can inflate a
@@ -7,6 +7,11 @@ thousandfold. Both are refused here from what the file declares: the zip's centr
 of the sheet. A sheet that declares no dimension, or one over the limit, is scanned for the
 cells it really uses, so a sloppy writer's oversized declaration is not refused by mistake.
 The limits are settings (WORKBOOK_MAX_*, docs/configuration.md).
+
+What a file says about itself can lie (an understated `<dimension>`, a size the zip does not
+keep), so this is not the last line: it runs inside the reader's jail (jail_child.py), whose
+memory and time limits stop what gets past it. This module imports nothing from Django at
+load time, so the jail's child starts fast; the limits reach it as a dict.
 """
 
 from __future__ import annotations
@@ -17,36 +22,60 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.text import printable
+from pipeline_ops.pipeline.workbook.entries import inflates_beyond
 
 MIB = 1 << 20
+# Sized so that a workbook inside every limit is read within the reader's memory: calamine
+# keeps a whole sheet (32 bytes a cell of its used range, plus each cell's text; with the
+# Arrow copy ≈ 170 bytes a cell: a full 1,048,575-row sheet of 12 columns needs > 2 GiB)
+# and the shared strings inflated; a sheet over BIG_SHEET cells is read alone
+# (jail_child.py). docs/operations.md, "Memory", says what a worker needs.
 DEFAULTS = {
     "WORKBOOK_MAX_BYTES": 200 * MIB,  # the .xlsx file itself
     "WORKBOOK_MAX_ENTRIES": 2_000,  # files inside the zip
-    "WORKBOOK_MAX_ENTRY_BYTES": 1_024 * MIB,  # one inflated entry (a 1,048,576-row sheet ≈ 600)
-    "WORKBOOK_MAX_TOTAL_BYTES": 2_048 * MIB,  # all entries inflated
+    "WORKBOOK_MAX_ENTRY_BYTES": 512 * MIB,  # one inflated sheet (500,000 rows ≈ 300 MiB)
+    "WORKBOOK_MAX_PART_BYTES": 256 * MIB,  # any other part: calamine holds it whole
+    "WORKBOOK_MAX_TOTAL_BYTES": 1_024 * MIB,  # all entries inflated
     "WORKBOOK_MAX_RATIO": 100,  # inflated / compressed, for entries over RATIO_FLOOR
-    "WORKBOOK_MAX_CELLS": 20_000_000,  # a sheet's used range, rows × columns
+    "WORKBOOK_MAX_CELLS": 6_000_000,  # a sheet's used range (500,000 rows of 12 columns)
     "WORKBOOK_MAX_REFERENCE_ROWS": 20_000,  # REFERENSI is read row by row in Python
+    "WORKBOOK_READER_MEMORY": 2_048 * MIB,  # the jailed reader's address space
+    "WORKBOOK_READER_SECONDS": 300,  # the jailed reader's wall time (and CPU seconds)
 }
+BIG_SHEET = 2_000_000  # cells; smaller sheets are read two at a time
 RATIO_FLOOR = 10 * MIB  # small entries (styles, a short sheet) compress very well honestly
 HEAD_BYTES = 64 * 1024  # <dimension> comes before <sheetData>, well inside this
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own grid
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Za-z$]*\d*)(?::([A-Za-z$]*\d*))?"')
+# XML lets an attribute be quoted either way and have spaces around `=`; a writer may do both.
+_Q = rb"\s*=\s*[\"']"
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref" + _Q + rb"([A-Za-z$]*\d*)(?::([A-Za-z$]*\d*))?[\"']"
+)
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _REF = re.compile(r"\$?([A-Za-z]{1,4})\$?(\d{1,9})")
-_COLUMN = re.compile(rb'\sr="\$?([A-Z]{1,4})\$?\d')  # a cell's reference
-_ROW_NUMBER = re.compile(rb'\sr="(?:\$?[A-Z]{1,4}\$?)?(\d{1,9})"')  # a cell's or a row's
+_COLUMN = re.compile(rb"\sr" + _Q + rb"\$?([A-Za-z]{1,4})\$?\d")  # a cell's reference
+_ROW_NUMBER = re.compile(rb"\sr" + _Q + rb"(?:\$?[A-Za-z]{1,4}\$?)?(\d{1,9})[\"']")  # cell/row
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?/?>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_ATTR = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/?>")
 
 
 def limit(name: str) -> int:
+    from django.conf import settings  # here, not at import: the jail's child has no Django
+
     return int(getattr(settings, name, DEFAULTS[name]))
+
+
+def limits() -> dict[str, int]:
+    """Every limit, as the jail's child receives them."""
+    return {name: limit(name) for name in DEFAULTS}
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    return {k.split(b":")[-1]: a or b for k, a, b in _ATTR.findall(tag)}
 
 
 @dataclass(frozen=True)
@@ -80,10 +109,11 @@ def _cell(ref: bytes | str) -> tuple[int, int] | None:
 class WorkbookBudget:
     """Opened once per Workbook; `check_sheet` runs before each sheet is loaded."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: dict[str, int] | None = None):
         self.path = path
+        self.limits = limits if limits is not None else globals()["limits"]()
         size = path.stat().st_size
-        if size > limit("WORKBOOK_MAX_BYTES"):
+        if size > self.limit("WORKBOOK_MAX_BYTES"):
             self._refuse(f"the file is {_mib(size)}", "WORKBOOK_MAX_BYTES", _mib)
         try:
             self.zip = zipfile.ZipFile(path)
@@ -92,62 +122,81 @@ class WorkbookBudget:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise PipelineError(f"{path}: not a readable .xlsx workbook ({exc})") from None
 
+    def limit(self, name: str) -> int:
+        return self.limits.get(name, DEFAULTS[name])
+
     def _refuse(self, what: str, setting: str, shown=lambda n: f"{n:,}") -> None:
         raise PipelineError(
-            f"{self.path}: {what}; the limit is {shown(limit(setting))} ({setting})"
+            f"{self.path}: {what}; the limit is {shown(self.limit(setting))} ({setting})"
         )
 
     def _check_entries(self, entries: list[zipfile.ZipInfo]) -> None:
-        if len(entries) > limit("WORKBOOK_MAX_ENTRIES"):
+        if len(entries) > self.limit("WORKBOOK_MAX_ENTRIES"):
             self._refuse(f"the zip holds {len(entries):,} files", "WORKBOOK_MAX_ENTRIES")
         for entry in entries:
             name = printable(entry.filename)
-            if entry.file_size > limit("WORKBOOK_MAX_ENTRY_BYTES"):
+            if entry.file_size > self.limit("WORKBOOK_MAX_ENTRY_BYTES"):
                 what = f"{name} inflates to {_mib(entry.file_size)}"
                 self._refuse(what, "WORKBOOK_MAX_ENTRY_BYTES", _mib)
             ratio = entry.file_size / max(entry.compress_size, 1)
-            if entry.file_size > RATIO_FLOOR and ratio > limit("WORKBOOK_MAX_RATIO"):
+            if entry.file_size > RATIO_FLOOR and ratio > self.limit("WORKBOOK_MAX_RATIO"):
                 what = f"{name} inflates {ratio:,.0f} times ({_mib(entry.file_size)})"
                 self._refuse(what, "WORKBOOK_MAX_RATIO", lambda n: f"{n:,} times")
+            if not _is_worksheet(entry.filename):
+                self._check_part(entry, name)
         total = sum(e.file_size for e in entries)
-        if total > limit("WORKBOOK_MAX_TOTAL_BYTES"):
+        if total > self.limit("WORKBOOK_MAX_TOTAL_BYTES"):
             self._refuse(f"its files inflate to {_mib(total)}", "WORKBOOK_MAX_TOTAL_BYTES",
                          _mib)  # fmt: skip
+
+    def _check_part(self, entry: zipfile.ZipInfo, name: str) -> None:
+        """Shared strings, styles…: read whole by calamine, so smaller, and truthful."""
+        if entry.file_size > self.limit("WORKBOOK_MAX_PART_BYTES"):
+            what = f"{name} inflates to {_mib(entry.file_size)}"
+            self._refuse(what, "WORKBOOK_MAX_PART_BYTES", _mib)
+        if inflates_beyond(self.path, entry):
+            raise PipelineError(
+                f"{self.path}: {name} inflates to more than the {_mib(entry.file_size)}"
+                " its zip declares; the file was altered or damaged"
+            )
 
     def _sheet_files(self) -> dict[str, str]:
         """Sheet name → its XML part, from workbook.xml and its relationships."""
         rels = {}
         for tag in _REL.findall(self._small("xl/_rels/workbook.xml.rels")):
-            attrs = dict(_ATTR.findall(tag))
+            attrs = _attrs(tag)
             target = attrs.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
             rels[attrs.get(b"Id")] = target if target.startswith("xl/") else f"xl/{target}"
         found = {}
         for tag in _SHEET.findall(self._small("xl/workbook.xml")):
-            attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag)}
+            attrs = _attrs(tag)
             name = _unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-            found[name] = rels.get(attrs.get(b"id"), "")
+            found[name] = self._part(rels.get(attrs.get(b"id"), ""))
         return found
 
+    def _part(self, name: str) -> str:
+        """The zip entry a relationship names: readers find `SHEET2.xml` for `sheet2.xml`."""
+        parts = {n.lower(): n for n in self.zip.namelist()}
+        return parts.get(name.lower(), "")
+
     def _small(self, name: str) -> bytes:
-        try:
-            return self.zip.read(name)
-        except KeyError:
-            return b""
+        part = self._part(name)
+        return self.zip.read(part) if part else b""
 
     def check_sheet(self, name: str, *, max_rows: int | None = None) -> UsedRange | None:
         part = self.sheet_files.get(name)
-        if not part or part not in self.zip.namelist():
+        if not part:
             return None  # not a worksheet we can see; calamine names the problem itself
         try:
             used = self._declared(part)
-            if used is None or used.cells > limit("WORKBOOK_MAX_CELLS"):
+            if used is None or used.cells > self.limit("WORKBOOK_MAX_CELLS"):
                 used = self._scanned(part)
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise PipelineError(
                 f"{self.path} sheet {printable(name)}: cannot read ({exc})"
             ) from None
         where = f"sheet {printable(name)} uses {used.text}"
-        if used.cells > limit("WORKBOOK_MAX_CELLS"):
+        if used.cells > self.limit("WORKBOOK_MAX_CELLS"):
             self._refuse(f"{where} ({used.cells:,} cells)", "WORKBOOK_MAX_CELLS",
                          lambda n: f"{n:,} cells")  # fmt: skip
         if max_rows is not None and used.rows > max_rows:
@@ -158,14 +207,14 @@ class WorkbookBudget:
     def _declared(self, part: str) -> UsedRange | None:
         with self.zip.open(part) as stream:
             head = stream.read(HEAD_BYTES)
-        match = _DIMENSION.search(head)
+        match = _DIMENSION.search(_COMMENT.sub(b"", head))
         if not match:
             return None
         first = _cell(match.group(1))
         last = _cell(match.group(2)) if match.group(2) else first
         if first is None or last is None:
             return None
-        text = match.group(0).split(b'"')[1].decode("ascii", "replace")
+        text = re.split(rb"[\"']", match.group(0))[1].decode("ascii", "replace")
         return _range(first, last, text)
 
     def _scanned(self, part: str) -> UsedRange:
@@ -184,11 +233,15 @@ class WorkbookBudget:
                 tail = data[-64:]
         if not rows:
             return UsedRange(0, 0, "no cells")
-        columns = [column_number(c.decode()) for c in letters] or [1]
+        columns = [column_number(c.decode().upper()) for c in letters] or [1]
         first, last = (min(rows), min(columns)), (max(rows), max(columns))
         return _range(
             first, last, f"{column_letters(first[1])}{first[0]}:{column_letters(last[1])}{last[0]}"
         )
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.lower().startswith("xl/worksheets/")
 
 
 def column_letters(number: int) -> str:

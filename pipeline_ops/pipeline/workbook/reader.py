@@ -1,6 +1,7 @@
 """Reading a source workbook (docs/workbooks.md): open it, name its sheets, find its tables.
 
-Sheets are read by fastexcel (calamine) as all-string Arrow columns; typing happens later in
+Sheets are read by fastexcel (calamine), in the reader's jail (jail.py), as all-string Arrow
+columns; typing happens later in
 DuckDB SQL (see typing.py). Only header detection looks at cells from Python, and only at
 the first rows of a sheet (REFERENSI is small, so its blocks are scanned whole).
 """
@@ -8,16 +9,14 @@ the first rows of a sheet (REFERENSI is small, so its blocks are scanned whole).
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import fastexcel
 import pyarrow as pa
 
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.text import printable
-from pipeline_ops.pipeline.workbook.budget import WorkbookBudget, column_letters, limit
+from pipeline_ops.pipeline.workbook.budget import column_letters, limit
+from pipeline_ops.pipeline.workbook.jail import Jail
 from pipeline_ops.pipeline.workbook.sources import check_source, read_head
 
 HEADER_SCAN_ROWS = 60
@@ -75,40 +74,35 @@ class Sheet:
 
 
 class Workbook:
-    """An opened source workbook. Raises PipelineError (naming the file) for non-workbooks."""
+    """An opened source workbook, parsed in the reader's jail (jail.py). Raises PipelineError
+    (naming the file) for non-workbooks. Use it as a context manager, or `close()` it: that
+    ends the child and removes its scratch folder."""
 
     def __init__(self, path: Path):
         self.path = path
         check_file(path)
-        self.budget = WorkbookBudget(path)
-        try:
-            self.reader = fastexcel.read_excel(str(path))
-            self.sheet_names = list(self.reader.sheet_names)
-        except Exception as exc:  # calamine reports zip/XML damage as plain errors
-            if _is_opendocument(path):
-                raise PipelineError(
-                    f"{path}: the file is an OpenDocument spreadsheet (.ods); save it from"
-                    " LibreOffice or Excel as .xlsx"
-                ) from None
-            raise PipelineError(
-                f"{path}: not a readable .xlsx workbook ({_first_line(exc)})"
-            ) from None
+        self.jail = Jail(path)
+        self.sheet_names = [str(name) for name in self.jail.names]
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.jail.close()
+
+    def prefetch(self, names: list[str]) -> None:
+        """Queue sheets for the child to read ahead, in this order (REFERENSI with its row
+        limit: ask for it as `reference()` will)."""
+        for name in names:
+            rows = limit("WORKBOOK_MAX_REFERENCE_ROWS") if _is_reference(name) else None
+            self.jail.request(name, rows)
 
     def sheet(self, name: str, *, max_rows: int | None = None) -> Sheet:
-        self.budget.check_sheet(name, max_rows=max_rows)
-        try:
-            loaded = self.reader.load_sheet(
-                name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True
-            )
-            data, errors = loaded.to_arrow_with_errors()
-        except Exception as exc:
-            raise PipelineError(
-                f"{self.path} sheet {printable(name)}: cannot read ({_first_line(exc)})"
-            ) from None
-        if errors:
-            data = _with_error_text(data, errors.errors)
-        letters = [column_letter(c.absolute_index) for c in loaded.available_columns()]
-        return Sheet(name, data, letters)
+        read = self.jail.read(name, max_rows)
+        return Sheet(name, read.data, read.letters)
 
     def reference(self) -> Sheet:
         """REFERENSI, whose rows header detection walks in Python: its length is bounded."""
@@ -131,32 +125,15 @@ class Workbook:
 
     def reference_sheet(self) -> str:
         for name in self.sheet_names:
-            if norm_header(name) == REFERENCE_SHEET:
+            if _is_reference(name):
                 return name
         raise PipelineError(
             f"{self.path}: no REFERENSI sheet (sheets: {', '.join(self.sheet_names) or 'none'})"
         )
 
 
-EXCEL_ERRORS = {
-    "Ref": "#REF!", "Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Name": "#NAME?",
-    "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA",
-}  # fmt: skip
-
-
-def _with_error_text(data: pa.RecordBatch, errors: list) -> pa.RecordBatch:
-    """calamine reads formula errors as blanks; put their Excel text back so validation says
-    `Harga '#REF!' is not an amount of money` instead of `Harga is blank`."""
-    arrays = list(data.columns)
-    patched: dict[int, list] = {}
-    for error in errors:
-        row, col = error.position
-        kind = re.search(r"Error\((\w+)\)", error.detail)
-        values = patched.setdefault(col, arrays[col].to_pylist())
-        values[row] = EXCEL_ERRORS.get(kind.group(1), "#ERROR") if kind else "#ERROR"
-    for col, values in patched.items():
-        arrays[col] = pa.array(values, pa.string())
-    return pa.RecordBatch.from_arrays(arrays, names=data.schema.names)
+def _is_reference(name: str) -> bool:
+    return norm_header(name) == REFERENCE_SHEET
 
 
 def check_file(path: Path) -> None:
@@ -175,18 +152,6 @@ def check_file(path: Path) -> None:
         raise PipelineError(f"{path}: the file is {kind}; save it from Excel as .xlsx")
 
 
-def _is_opendocument(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return False
-
-
 def _looks_like_text(path: Path) -> bool:
     text = read_head(path, 4096).decode("utf-8", "replace")
     return text.count("\ufffd") <= 3 and "\0" not in text
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
