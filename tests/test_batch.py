@@ -65,6 +65,23 @@ def test_sync_all_builds_once_and_changed_then_syncs_only_an_edited_workbook(two
     assert len(acme_feb) == 7
 
 
+def test_it_syncs_with_changed_a_workbook_whose_marts_are_behind_its_load(entity, data_dir):
+    standard_workbook(data_dir / "sources" / "IONS" / "IONS-2026.xlsx")
+    sync("--entity", "IONS", "--year", "2026")
+    assert "IONS 2026: unchanged" in sync("--all", "--changed")
+    # A load by hand after the last build: same workbook, same hash, the marts are behind.
+    call_command("load", "--entity", "IONS", "--year", "2026", stdout=StringIO())
+    last = {s: PipelineRun.objects.filter(stage=s).latest("id") for s in ("load", "transform")}
+    assert last["load"].completed_at > last["transform"].completed_at
+
+    out = sync("--all", "--changed")
+
+    assert "IONS 2026: synced, 30 orders" in out, out
+    newest = PipelineRun.objects.filter(stage="transform").latest("id")
+    assert newest.status == "success" and newest.completed_at > last["load"].completed_at
+    assert "IONS 2026: unchanged" in sync("--all", "--changed")  # caught up again
+
+
 def test_a_workbook_only_dbt_rejects_fails_only_itself_in_the_batch(two_entities):
     targets = default_targets([1, 2, 3])
     build_workbook(two_entities / "sources" / "ACME" / "ACME-2026.xlsx",

@@ -277,6 +277,23 @@ def test_a_changed_price_lists_the_field_old_to_new_as_typed_values(entity, data
     assert month_row(version, 1)["changed"] == 1
 
 
+def test_it_matches_an_invoice_retyped_in_another_letter_case_as_the_same_order(
+    entity, data_dir, tmp_path
+):
+    before = orders()
+    invoice = before[2][3]["invoice"]
+    before[2][3]["invoice"] = invoice.lower()
+    place_current(data_dir, before)
+
+    intake(offered(tmp_path))  # the same order, its invoice now typed in capitals
+
+    version = latest()
+    assert invoice != invoice.lower()
+    assert counts(version) == (0, 0, 1), "not removed and added again"
+    assert changes(version) == [("changed", 2, invoice, [["invoice", invoice.lower(), invoice]])]
+    assert version.summary["touched_months"] == [2]
+
+
 def test_a_price_typed_as_rupiah_text_or_as_a_number_is_not_a_change(entity, data_dir, tmp_path):
     as_text = orders()
     as_text[2][0].update(price="Rp 1.250.000", paid="Rp. 1.250.000,-", discount="0")
