@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from django.core.management.base import CommandError
 
 from pipeline_ops.pipeline.errors import LockTimeout
 from pipeline_ops.pipeline.runs.locking import is_held, pipeline_lock, update_holder
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,11 +50,34 @@ def locker(data_dir: Path, hold: float, timeout: float = 30) -> subprocess.Popen
     )
 
 
-def read_until(stream, text: str) -> str:
-    for line in stream:
-        if text in line:
-            return line
-    raise AssertionError(f"the process ended without printing {text!r}")
+class Lines:
+    """What a process has printed so far on one pipe, read without blocking and one byte at
+    a time from its file descriptor, so nothing past the line asked for is taken from it:
+    communicate() still gets the rest."""
+
+    def __init__(self, stream) -> None:
+        self.fd = stream.fileno()
+        self.partial = b""
+
+    def line_with(self, text: str) -> str | None:
+        """The first complete line printed since the last call that holds `text`, if any
+        has been printed yet; fails if the process closed the pipe without printing it."""
+        while select.select([self.fd], [], [], 0)[0]:
+            byte = os.read(self.fd, 1)
+            if not byte:
+                raise AssertionError(f"the process ended without printing {text!r}")
+            self.partial += byte
+            if byte == b"\n":
+                line, self.partial = self.partial.decode(), b""
+                if text in line:
+                    return line
+        return None
+
+
+def read_until(stream, text: str, timeout: float = 60) -> str:
+    """The line a process prints with `text` in it, waiting at most `timeout` seconds."""
+    lines = Lines(stream)
+    return wait_until(lambda: lines.line_with(text), timeout, f"a line with {text!r}")
 
 
 def test_the_lock_is_re_entrant_within_a_process():

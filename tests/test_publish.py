@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import random
+import os
 import signal
 import subprocess
-import time
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -30,6 +31,7 @@ from tests.ops_fixtures import (
     record_warehouse_run,
     subprocess_env,
 )
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -283,19 +285,68 @@ def _restore(snapshot: dict[str, bytes], data_dir) -> None:
 
 
 def new_publish_run(proc: subprocess.Popen, known: set[int]) -> PipelineRun | None:
-    """The publish run `proc` records, once it exists (None if `proc` ends first)."""
-    deadline = time.monotonic() + 60
-    while proc.poll() is None:
-        run = PipelineRun.objects.filter(stage="publish").exclude(pk__in=known).first()
-        if run is not None:
-            return run
-        assert time.monotonic() < deadline, "no publish run recorded after 60s"
-        time.sleep(0.02)
-    return None
+    """The publish run `proc` records, once it exists."""
+    ended = proc.poll() is not None  # first: an ended process has recorded all it will
+    run = PipelineRun.objects.filter(stage="publish").exclude(pk__in=known).first()
+    assert run is not None or not ended, "the publish ended without recording a run"
+    return run
 
 
+def ops_db_shm_locks(pid: int, data_dir) -> set[tuple[str, int]]:
+    """The byte locks `pid` holds on the ops DB's `ops.db-shm` (SQLite's WAL index), as
+    /proc/locks lists them: `3: POSIX  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 120 120`.
+    Looking takes no lock, so it cannot slow or fail the publish it watches."""
+    try:
+        shm = (data_dir / "ops.db-shm").stat()
+    except FileNotFoundError:
+        return set()
+    file = f"{os.major(shm.st_dev):02x}:{os.minor(shm.st_dev):02x}:{shm.st_ino}"
+    held = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()  # a blocked request reads `3: -> POSIX …`: not held
+        mine = fields[1:3] == ["POSIX", "ADVISORY"] and fields[4:6] == [str(pid), file]
+        if mine and fields[6] == fields[7]:  # one byte: SQLite's locks are bytes
+            held.add((fields[3], int(fields[6])))
+    return held
+
+
+def in_write_transaction(pid: int, data_dir) -> bool:
+    """`pid` is inside a write transaction of the ops DB: SQLite holds WAL_WRITE_LOCK (byte
+    120) from a transaction's first write until its commit, within a read transaction (a
+    shared lock on a read mark, bytes 123-127). Opening the file may take byte 120 too, to
+    rebuild the WAL index, but with the read marks locked exclusively, never shared."""
+    locks = ops_db_shm_locks(pid, data_dir)
+    return ("WRITE", 120) in locks and any(("READ", mark) in locks for mark in range(123, 128))
+
+
+def kill_at(moment: str, proc: subprocess.Popen, known: set[int], data_dir) -> PipelineRun:
+    """Kill the publish `proc` at an observable moment: as soon as its run is recorded
+    ("recorded", before the ops DB is written), once its batch transaction is open
+    ("writing"), or once that transaction has ended ("written": committed, usually before
+    the run records success). Returns its run."""
+
+    def writing() -> bool:
+        assert proc.poll() is None, "the publish ended before its ops DB write was seen"
+        return in_write_transaction(proc.pid, data_dir)
+
+    def written() -> bool:
+        return proc.poll() is not None or ("WRITE", 120) not in ops_db_shm_locks(proc.pid, data_dir)
+
+    try:
+        run = wait_until(lambda: new_publish_run(proc, known), 60, "the publish run")
+        if moment in ("writing", "written"):
+            wait_until(writing, 60, "the publish's ops DB transaction", interval=0.001)
+        if moment == "written":
+            wait_until(written, 60, "the publish's ops DB transaction to end", interval=0.001)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    return run
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/locks")
 @pytest.mark.django_db(transaction=True)
-def test_a_publish_killed_at_random_moments_leaves_each_month_fully_old_or_fully_new(
+def test_a_publish_killed_before_during_or_after_its_batch_leaves_each_month_old_or_new(
     entity, data_dir
 ):
     fake_warehouse(month_orders(1, 4000) + month_orders(2, 4000))
@@ -306,26 +357,24 @@ def test_a_publish_killed_at_random_moments_leaves_each_month_fully_old_or_fully
     cmd = manage_command("publish", "--entity", "IONS", "--year", "2026", "--month", "1-2")
     env = subprocess_env(data_dir)
     subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120)
-    whole = PipelineRun.objects.filter(stage="publish").first()  # the newest
-    took = (whole.completed_at - whole.started_at).total_seconds()
     new = {m: month_checksum(2026, m) for m in (1, 2)}
     assert new[1] != old[1] and new[2] != old[2]
-    rng = random.Random(20260101)
+    moments = ("recorded", "writing", "written") * 2
     seen, mid_publish = [], 0
-    for _ in range(6):
+    for moment in moments:
         _restore(snapshot, data_dir)
         known = set(PipelineRun.objects.values_list("pk", flat=True))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        run = new_publish_run(proc, known)
-        time.sleep(rng.uniform(0, 1.1) * took)  # a random moment of the publish, or just after
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+        run = kill_at(moment, proc, known, data_dir)
         # Still `running` with its process gone: the kill landed while publish ran.
-        mid_publish += run is not None and PipelineRun.objects.get(pk=run.pk).status == "running"
+        mid_publish += PipelineRun.objects.get(pk=run.pk).status == "running"
         state = {m: month_checksum(2026, m) for m in (1, 2)}
-        assert state[1] in (old[1], new[1]) and state[2] in (old[2], new[2])
+        assert state[1] in (old[1], new[1]) and state[2] in (old[2], new[2]), moment
         # One batch: both months change together.
-        assert (state[1] == new[1]) == (state[2] == new[2])
+        assert (state[1] == new[1]) == (state[2] == new[2]), moment
+        if moment == "written":  # its transaction ended before the kill: committed, kept
+            assert state == new, "a committed publish was lost to a kill"
         seen.append(state[1] == new[1])
     assert mid_publish >= 1, "no kill landed while the publish run was running"
-    print(f"kills mid-publish: {mid_publish}/10; killed runs that had committed: {sum(seen)}/10")
+    print(f"kills mid-publish: {mid_publish}/{len(moments)};"
+          f" killed runs that had committed: {sum(seen)}/{len(moments)}")  # fmt: skip

@@ -4,8 +4,9 @@ included, and nothing is left half-written."""
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
-import time
 
 import pytest
 from django.core import mail
@@ -20,7 +21,9 @@ from pipeline_ops.pipeline.runs.launch import Work, create_queued_run, execute
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.sync import run_sync
+from tests.polling import wait_until
 from tests.workbooks import build_workbook, standard_orders
+from tests.worker import dbt_children
 
 MARTS = ("mart_revenue_monthly", "mart_program_progress", "mart_enrollments")
 
@@ -114,18 +117,37 @@ def test_a_viewer_cannot_stop_a_run_and_an_operator_can(client, entity, operator
     assert "Stop run" not in page
 
 
-def stop_when_transform_runs(run_pk: int, who) -> None:
-    """In another thread, as the admin would: Stop once the sync's dbt build is under way."""
-    try:
-        for _ in range(1200):
-            if PipelineRun.objects.filter(parent_id=run_pk, stage="transform",
-                                          status="running").exists():  # fmt: skip
-                time.sleep(0.3)  # dbt has started
-                stopping.request_stop(PipelineRun.objects.get(pk=run_pk), who)
-                return
-            time.sleep(0.05)
-    finally:
-        connection.close()
+def dbt_has_started(run_pk: int) -> bool:
+    """The sync's transform is running and its dbt build is a live child of this process
+    (the sync runs in this test's main thread). Fails at once if the sync ended first."""
+    run = PipelineRun.objects.get(pk=run_pk)
+    assert run.status in ("queued", "running"), f"the sync ended {run.status} before dbt started"
+    transform = PipelineRun.objects.filter(parent_id=run_pk, stage="transform", status="running")
+    return transform.exists() and bool(dbt_children(os.getpid()))
+
+
+class Stopper(threading.Thread):
+    """In another thread, as the admin would: Stop once the sync's dbt build is under way.
+    finish() re-raises what kept it from stopping the run."""
+
+    def __init__(self, run_pk: int, who) -> None:
+        super().__init__(daemon=True)
+        self.run_pk, self.who, self.error = run_pk, who, None
+
+    def run(self) -> None:
+        try:
+            started = functools.partial(dbt_has_started, self.run_pk)
+            wait_until(started, timeout=240, what="the sync's dbt build to start")
+            assert stopping.request_stop(PipelineRun.objects.get(pk=self.run_pk), self.who)
+        except BaseException as exc:  # reported by join(), in the test's thread
+            self.error = exc
+        finally:
+            connection.close()
+
+    def finish(self) -> None:
+        self.join(timeout=60)
+        if self.error is not None:
+            raise self.error
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,11 +160,13 @@ def test_a_stop_during_dbt_ends_dbt_and_leaves_each_mart_whole(entity, operator,
     del months[2][0]  # a paid February order is gone: every mart's slice changes
     build_workbook(source, months=months)
     run = create_queued_run(Work("sync", "IONS", 2026), user=operator, trigger="admin")
-    stopper = threading.Thread(target=stop_when_transform_runs, args=(run.pk, operator))
+    stopper = Stopper(run.pk, operator)
     stopper.start()
-    with pytest.raises(PipelineError):
-        run_sync("IONS", 2026, queued=run)
-    stopper.join()
+    try:
+        with pytest.raises(PipelineError):
+            run_sync("IONS", 2026, queued=run)
+    finally:
+        stopper.finish()  # first: why no stop came, if none did
     stopped = mart_state()  # dbt is gone: the file opens read-write at once
     transform = run.children.get(stage="transform")
     assert (transform.status, transform.error_message) == (

@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -25,6 +24,7 @@ from pipeline_ops.pipeline.stages.transform import (
     failure_message,
     run_transform,
 )
+from tests.polling import wait_until
 from tests.warehouse_fixtures import (
     EDGE_ORDERS,
     EDGE_PROGRAMS,
@@ -213,16 +213,17 @@ def test_killing_transform_with_sigkill_takes_dbt_down_and_frees_the_lock(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    dbt = []
-    while not dbt and proc.poll() is None:
-        dbt = dbt_children(proc.pid)
-    assert dbt, "transform ended before dbt could be seen"
+
+    def dbt_started() -> list[int]:
+        assert proc.poll() is None, "transform ended before dbt could be seen"
+        return dbt_children(proc.pid)
+
+    dbt = wait_until(dbt_started, timeout=120, what="transform's dbt child process")
 
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.wait(timeout=60)
 
-    while _alive(dbt[0]):
-        time.sleep(0.05)
+    wait_until(lambda: not _alive(dbt[0]), timeout=30, what=f"dbt (pid {dbt[0]}) to die with it")
     # dbt died with its parent instead of finishing the build without the lock held.
     assert not (data_dir / "dbt" / "target" / "run_results.json").exists()
     with pipeline_lock(timeout=5):
