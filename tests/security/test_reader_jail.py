@@ -148,17 +148,33 @@ def test_the_readers_scratch_folders_are_removed_whatever_the_outcome(book, tmp_
     assert list(jail.scratch_root().iterdir()) == []
 
 
-def test_a_reader_child_never_outlives_its_parent(book):
-    """PR_SET_PDEATHSIG: a worker killed mid-read takes its reader with it."""
+def test_a_reader_child_never_outlives_its_parent(book, data_dir):
+    """A worker killed (-9) takes its reader with it (its pipe closes; while it reads, the
+    kernel kills it: PR_SET_PDEATHSIG)."""
     base(book)
-    with Workbook(book) as opened:
-        child = opened.jail.proc.pid
-        opened.jail.proc.stdin.close()  # as if the parent were gone: the child ends
-        wait_until(lambda: opened.jail.proc.poll() is not None, 30, "the child to end")
-    assert (
-        not Path(f"/proc/{child}").exists()
-        or b"zombie" in Path(f"/proc/{child}/status").read_bytes()
+    code = (
+        "from pathlib import Path; import sys, time;"
+        " from pipeline_ops.pipeline.workbook.reader import Workbook;"
+        f" b = Workbook(Path({str(book)!r})); print(b.jail.proc.pid, flush=True); time.sleep(600)"
     )
+    command = manage_command(data_dir, "shell", "--no-imports", "-c", code, private_db=True)
+    parent = subprocess.Popen(command["args"], cwd=command["cwd"], env=command["env"],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+    finally:
+        parent.kill()
+        parent.wait()
+    wait_until(lambda: not _alive(child), 30, "the reader to die with its parent")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 @pytest.mark.django_db(transaction=True)
