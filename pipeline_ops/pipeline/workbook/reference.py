@@ -31,8 +31,8 @@ def typed_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
     A missing optional block gives no rows; an unreadable workbook or a REFERENSI without
     a programs block raises PipelineError, as extract would.
     """
-    book = Workbook(path)
-    blocks = locate_reference(book.reference(), path)
+    with Workbook(path) as book:
+        blocks = locate_reference(book.reference(), path)
     con = duckdb.connect(config={"threads": 1})
     try:
         install_macros(con)
