@@ -201,6 +201,8 @@ def registered(entity, data_dir: Path) -> Path:
         ("truncated", "sync stopped at extract: "),
         ("error_values", "sync stopped at validate: Validation found 3 error(s)"),
         ("merged_header_cells", "missing required column 'Tanggal'"),
+        ("understated_dimension", "the reader ran out of its 2 GiB memory limit"),
+        ("far_cell_single_quoted", "FEB uses A1:XFD1048576"),
     ],
 )
 @pytest.mark.django_db(transaction=True)
