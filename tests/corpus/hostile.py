@@ -282,3 +282,11 @@ def huge_numbers(path: Path) -> None:
     rows[1]["discount"] = -HUGE
     programs = [dict(PROGRAMS[0], target=THREE_BILLION), *PROGRAMS[1:]]
     _with_clean_january(path, rows, programs=programs)
+
+
+def harga_minus_diskon_past_bigint(path: Path) -> None:
+    """Harga 9 × 10^18 and Diskon -9 × 10^18 on one row: each fits a BIGINT, Harga − Diskon
+    (the preview's revenue, the rules' net) does not."""
+    rows = orders()
+    rows[1].update(price=9 * 10**18, discount=-9 * 10**18)
+    _with_clean_january(path, rows)

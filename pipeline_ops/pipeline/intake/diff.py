@@ -81,8 +81,10 @@ def month_totals(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[int, 
     if not files:
         return {}
     kept = "CASE WHEN status = 'BATAL' THEN 0 ELSE"
+    # HUGEINT: the offered rows are not validated yet, and a Harga and a negative Diskon
+    # that each fit a BIGINT need not fit one together (nor do their sums).
     rows = con.execute(f"""
-        SELECT month, sum({kept} coalesce(price, 0) - coalesce(discount, 0) END),
+        SELECT month, sum({kept} coalesce(price, 0)::HUGEINT - coalesce(discount, 0) END),
             sum({kept} coalesce(paid, 0) END)
         FROM read_parquet({files}, union_by_name = true) GROUP BY month
     """).fetchall()

@@ -15,8 +15,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline_ops.pipeline.text import CONTROL_CLASS
+from pipeline_ops.pipeline.workbook.ranges import MONEY_SHAPES, money_text_sql
 from pipeline_ops.pipeline.workbook.reader import MONTH_WORDS
 from pipeline_ops.pipeline.workbook.tables import Located
+
+
+def _money_branches() -> str:
+    """money_num's body: each shape of money text and how it becomes a BIGINT."""
+    return " ".join(
+        f"WHEN regexp_full_match(t, '{shape}') THEN {cast}" for shape, cast in MONEY_SHAPES.items()
+    )
+
 
 _SPACES = " \t\r\n\xa0"  # real characters inside the SQL literal: trim() takes no escapes
 # trim(s, chars) and regexp_replace cost several times a regexp_matches, and most cells need
@@ -30,25 +39,15 @@ CREATE OR REPLACE MACRO trimmed(s) AS nullif(CASE
 CREATE OR REPLACE MACRO clean(s) AS nullif(CASE
     WHEN regexp_matches(s, '[\s\x{{00A0}}]{{2}}|[\t\n\f\r\x{{00A0}}]|^\W|\W$')
         THEN trim(regexp_replace(s, '[\s\x{{00A0}}]+', ' ', 'g')) ELSE s END, '');
-CREATE OR REPLACE MACRO money_text(s) AS regexp_replace(regexp_replace(
-    upper(regexp_replace(s, '[\s\x{{00A0}}]+', '', 'g')), '^(-?)(RP|IDR)\.?', '\1'),
-    '[,.]-$', '');
-CREATE OR REPLACE MACRO money_num(t) AS CASE
-    WHEN regexp_full_match(t, '-?\d+') THEN try_cast(t AS BIGINT)
-    WHEN regexp_full_match(t, '-?\d{{1,3}}(\.\d{{3}})+(,\d{{1,2}})?')
-        THEN try_cast(replace(regexp_replace(t, ',\d+$', ''), '.', '') AS BIGINT)
-    WHEN regexp_full_match(t, '-?\d{{1,3}}(,\d{{3}})+(\.\d+)?')
-        THEN try_cast(round(try_cast(replace(t, ',', '') AS DOUBLE)) AS BIGINT)
-    WHEN regexp_full_match(t, '-?\d+\.\d+') THEN try_cast(round(try_cast(t AS DOUBLE)) AS BIGINT)
-    WHEN regexp_full_match(t, '-?\d+,\d{{1,2}}')
-        THEN try_cast(round(try_cast(replace(t, ',', '.') AS DOUBLE)) AS BIGINT)
-END;
+CREATE OR REPLACE MACRO money_text(s) AS {money_text_sql("s")};
+CREATE OR REPLACE MACRO money_num(t) AS CASE {_money_branches()} END;
 CREATE OR REPLACE MACRO parse_money(s) AS CASE
     WHEN regexp_full_match(s, '\d{{1,18}}') THEN CAST(s AS BIGINT)
     ELSE money_num(money_text(s)) END;
+CREATE OR REPLACE MACRO parse_count(s) AS try_cast(parse_money(s) AS INTEGER);
 CREATE OR REPLACE MACRO blank_zero(s) AS CASE WHEN s IS NULL THEN 0 ELSE parse_money(s) END;
 CREATE OR REPLACE MACRO parse_date(s) AS CASE
-    WHEN try_cast(s AS TIMESTAMP) IS NOT NULL THEN CAST(try_cast(s AS TIMESTAMP) AS DATE)
+    WHEN isfinite(try_cast(s AS TIMESTAMP)) THEN CAST(try_cast(s AS TIMESTAMP) AS DATE)
     WHEN regexp_full_match(s, '\d{{4}}-\d{{1,2}}-\d{{1,2}}([ T][\d:.]+)?')
         THEN try_strptime(split_part(replace(s, 'T', ' '), ' ', 1), '%Y-%m-%d')::DATE
     WHEN regexp_full_match(s, '\d{{1,2}}/\d{{1,2}}/\d{{4}}') THEN try_strptime(s, '%d/%m/%Y')::DATE
@@ -87,7 +86,7 @@ PROGRAM_TYPES = {
     "program_name": ("r_program_name", False),
     "unit": ("parse_unit(r_unit)", False),
     "price": ("parse_money(r_price)", True),
-    "target_students": ("CAST(parse_money(r_target_students) AS INTEGER)", True),
+    "target_students": ("parse_count(r_target_students)", True),
 }
 ORGANIZATION_TYPES = {
     "organization": ("r_organization", False),

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline_ops.pipeline.workbook.ranges import (
+    BIGINT_MAX,
+    INTEGER_MAX,
+    crossing,
+    out_of_range,
+    running_total,
+)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -36,8 +44,21 @@ def _blank_or(field: str, header: str, otherwise: str) -> str:
     return f"CASE WHEN {field}_raw IS NULL THEN '{header} is blank' ELSE {otherwise} END"
 
 
+def _range_or(field: str, header: str, most: int, otherwise: str) -> str:
+    """`_blank_or`, and a number too large for the column says so (ranges.py)."""
+    too_big, message = out_of_range(field, header, most, QUOTED_CHARS)
+    return _blank_or(field, header, f"CASE WHEN {too_big} THEN {message} ELSE {otherwise} END")
+
+
+def _not_money(field: str, header: str) -> str:
+    otherwise = f"'{header} ' || {q(field + '_raw')} || ' is not an amount of money'"
+    return _range_or(field, header, BIGINT_MAX, otherwise)
+
+
 MONEY = {"price": "Harga", "discount": "Diskon", "paid": "Dibayar"}
-NET = "(price - discount)"
+TOO_MUCH = f"more than a month can hold (at most {BIGINT_MAX:,})"
+# HUGEINT: Harga minus a Diskon each within BIGINT may not fit one (validation sees them all).
+NET = "(price::HUGEINT - discount)"
 
 ORDER_RULES = [
     Rule("missing_invoice", "error", "op", "invoice", "invoice IS NULL", "'No Invoice is blank'"),
@@ -61,11 +82,7 @@ ORDER_RULES = [
         "program_code",
     ),
     *[
-        Rule(
-            "invalid_money", "error", "op", f, f"{f} IS NULL",
-            _blank_or(f, h, f"'{h} ' || {q(f + '_raw')} || ' is not an amount of money'"),
-            f"{f}_raw",
-        )
+        Rule("invalid_money", "error", "op", f, f"{f} IS NULL", _not_money(f, h), f"{f}_raw")
         for f, h in MONEY.items()
     ],
     *[
@@ -102,6 +119,12 @@ ORDER_RULES = [
         "invoice",
     ),
     Rule(
+        "total_too_large", "error", "op_total", "price", crossing("price"),
+        "'Harga ' || price || ' brings the total Harga of ' || sheet || ' to ' || running"
+        f" || ', {TOO_MUCH}'",
+        "price_raw",
+    ),
+    Rule(
         "unit_mismatch", "warning", "op", "unit",
         "unit_raw IS NOT NULL AND ref_unit IS NOT NULL AND unit IS DISTINCT FROM ref_unit",
         f"CASE WHEN unit IS NULL THEN 'Unit ' || {q('unit_raw')} || ' is not TM or DR; program '"
@@ -135,14 +158,13 @@ REFERENCE_RULES = [
     Rule("invalid_reference", "error", "progs", "unit", "unit IS NULL",
          "'Unit of program ' || coalesce(program_code, '?') || ' is blank or not TM/DR'"),
     Rule("invalid_money", "error", "progs", "price", "price IS NULL",
-         _blank_or("price", "Harga", f"'Harga ' || {q('price_raw')}"
-                   " || ' is not an amount of money'"), "price_raw"),
+         _not_money("price", "Harga"), "price_raw"),
     Rule("negative_money", "error", "progs", "price", "price < 0",
          "'Harga ' || price || ' is negative'", "price_raw"),
     Rule(
         "invalid_reference", "error", "progs", "target_students",
         "target_students IS NULL OR target_students < 0",
-        _blank_or("target_students", "Target Siswa", f"'Target Siswa ' || "
+        _range_or("target_students", "Target Siswa", INTEGER_MAX, f"'Target Siswa ' || "
                   f"{q('target_students_raw')} || ' is not a whole number'"),
         "target_students_raw",
     ),
@@ -155,8 +177,11 @@ REFERENCE_RULES = [
          "'Unit of a revenue target is blank or not TM/DR'"),
     Rule("invalid_money", "error", "tgts", "revenue_target",
          "revenue_target IS NULL OR revenue_target < 0",
-         _blank_or("revenue_target", "Target Pendapatan", "'Target Pendapatan ' || "
-                   f"{q('revenue_target_raw')} || ' is not an amount of money'"),
+         _not_money("revenue_target", "Target Pendapatan"),
+         "revenue_target_raw"),
+    Rule("total_too_large", "error", "tgt_total", "revenue_target", crossing("revenue_target"),
+         "'Target Pendapatan ' || revenue_target || ' brings the total target of month '"
+         f" || month || ' to ' || running || ', {TOO_MUCH}'",
          "revenue_target_raw"),
 ]  # fmt: skip
 
@@ -184,6 +209,8 @@ dup AS (
         FROM raw_orders WHERE {SCOPE} AND invoice IS NOT NULL
         WINDOW w AS (PARTITION BY upper(invoice) ORDER BY month, source_row))
     WHERE month IN $months),
+op_total AS ({running_total("o", "price", "'orders' AS tbl, month AS rule_month, ")}),
+tgt_total AS ({running_total("tgts", "revenue_target")}),
 org_first AS (
     SELECT month AS rule_month, sheet, 'orders' AS tbl, min(source_row) AS source_row,
         any_value(organization) AS organization, count(*) AS n
