@@ -11,12 +11,13 @@ from django.core.management import call_command
 
 from pipeline_ops.models import Report
 from pipeline_ops.pipeline.period import MonthRange, resolve_period
-from pipeline_ops.pipeline.reports.staleness import file_sha256, staleness_warnings
+from pipeline_ops.pipeline.reports.staleness import staleness_warnings
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.records import record_pipeline_complete, record_pipeline_start
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.report import run_report
 from pipeline_ops.pipeline.stages.sync import run_sync
+from pipeline_ops.pipeline.workbook.sources import file_sha256
 from tests.test_report import warehouse_data  # noqa: F401  (fixture)
 from tests.workbooks import standard_workbook
 

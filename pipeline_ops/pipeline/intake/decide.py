@@ -9,12 +9,14 @@ no longer says what accepting it would do.
 
 from __future__ import annotations
 
+import os
+
 from django.db.models import Q
 from django.utils import timezone
 
 from pipeline_ops.models import WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.intake.files import keep, replace_atomically
+from pipeline_ops.pipeline.intake.files import keep, open_upload, replace_atomically
 from pipeline_ops.pipeline.intake.versions import (
     Status,
     claim,
@@ -88,15 +90,18 @@ def _replace(version: WorkbookVersion, on_wait) -> None:
     dest = source_workbook(entity.code, version.year, entity.source_dir)
     holder = {"stage": "intake accept", "entity": entity.code, "year": version.year}
     with pipeline_lock(holder, on_wait=on_wait):
-        current = file_sha256(dest) if dest.is_file() else ""
+        # Anything at the path (a link out of the folder, a FIFO) is refused with its
+        # reason, as the preview refused it: never hashed, never replaced unseen.
+        current = file_sha256(dest) if os.path.lexists(dest) else ""
         if current != version.base_sha256:
             raise PipelineError(
                 f"{dest.name} changed since this version was previewed: preview it again"
                 " (upload it once more, or restore it) before accepting it."
             )
-        with version.upload.open("rb") as source:
+        with open_upload(version.upload) as source:
             replace_atomically(source, dest)
-        keep(dest, version.sha256)
+        with open_upload(version.upload) as source:
+            keep(source, dest, version.sha256)
 
 
 def reject(version: WorkbookVersion, user) -> bool:

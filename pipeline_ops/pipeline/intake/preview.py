@@ -37,7 +37,9 @@ class Preview:
 
 def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
                      scratch: Path) -> Preview:  # fmt: skip
-    """Raises PipelineError, one line naming the file, when it cannot be read at all."""
+    """Raises PipelineError, one line naming the file, when it cannot be read at all.
+    `current` is the worker's private copy of the current workbook (versions.adopt_current):
+    nothing here reads `sources/`."""
     check_source(path)
     new_dir = scratch / "new"
     extracted = extract_workbook(path, entity, year, None, new_dir)

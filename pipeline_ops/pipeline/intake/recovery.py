@@ -17,7 +17,7 @@ from pipeline_ops.models import WorkbookVersion
 from pipeline_ops.pipeline.intake.versions import Status, claim, make_current
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.recovery import process_alive
-from pipeline_ops.pipeline.workbook.sources import file_sha256
+from pipeline_ops.pipeline.workbook.sources import source_sha256
 
 PREVIEW_DIED = (
     "The worker previewing this file stopped before it finished (killed or out of memory);"
@@ -53,4 +53,4 @@ def recover_versions() -> list[WorkbookVersion]:
 def _replaced(version: WorkbookVersion) -> bool:
     entity = version.entity
     path = source_workbook(entity.code, version.year, entity.source_dir)
-    return path.is_file() and file_sha256(path) == version.sha256
+    return source_sha256(path) == version.sha256  # None: nothing there, or refused

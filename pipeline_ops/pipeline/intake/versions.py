@@ -9,6 +9,7 @@ version with a conditional update, so two clicks never run the same step twice.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -18,13 +19,13 @@ from django.utils import timezone
 
 from pipeline_ops.models import Entity, WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.intake.files import replace_atomically
+from pipeline_ops.pipeline.intake.files import open_upload, replace_atomically
 from pipeline_ops.pipeline.intake.preview import preview_workbook
 from pipeline_ops.pipeline.paths import data_dir, source_workbook
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.text import printable
-from pipeline_ops.pipeline.workbook.sources import file_sha256
+from pipeline_ops.pipeline.workbook.sources import file_sha256, open_source
 
 Status = WorkbookVersion.Status
 
@@ -69,13 +70,11 @@ def run_preview(version_pk: int) -> WorkbookVersion:
     version = WorkbookVersion.objects.select_related("entity").get(pk=version_pk)
     if not claim(version, Status.QUEUED, Status.PREVIEWING, worker=identity()):
         return version
-    adopt_current(version.entity, version.year)
     scratch = data_dir() / "intake" / str(version.pk)
     try:
+        current = adopt_current(version.entity, version.year, scratch)
         offered = _copy_out(version, scratch)
-        current = source_workbook(version.entity.code, version.year, version.entity.source_dir)
-        result = preview_workbook(offered, version.entity.code, version.year,
-                                  current if current.exists() else None, scratch)  # fmt: skip
+        result = preview_workbook(offered, version.entity.code, version.year, current, scratch)
     except PipelineError as exc:  # named as staff know it, not as its scratch copy
         error = str(exc).replace(str(scratch / f"{version.entity.code}-{version.year}.xlsx"),
                                  version.original_name)  # fmt: skip
@@ -90,7 +89,7 @@ def run_preview(version_pk: int) -> WorkbookVersion:
 def _copy_out(version: WorkbookVersion, scratch: Path) -> Path:
     """The offered file, named as extract expects, in the scratch folder."""
     path = scratch / f"{version.entity.code}-{version.year}.xlsx"
-    with version.upload.open("rb") as source:
+    with open_upload(version.upload) as source:
         replace_atomically(source, path)
     return path
 
@@ -107,20 +106,24 @@ def _save_preview(version: WorkbookVersion, result) -> None:
               base_sha256=result.base_sha256, error="")  # fmt: skip
 
 
-def adopt_current(entity: Entity, year: int) -> WorkbookVersion | None:
-    """A workbook placed by hand is a version too (uploaded by "file system")."""
+def adopt_current(entity: Entity, year: int, scratch: Path) -> Path | None:
+    """A private copy of the current workbook in `scratch`, which the preview hashes and
+    diffs against (sources/ is read once, through open_source). A workbook placed by hand
+    is a version too (uploaded by "file system"), stored from that same copy. None when
+    there is none; PipelineError, one line, when the name holds anything but a regular
+    file inside the sources folder (a link out of it, a FIFO, a folder): never adopted."""
     path = source_workbook(entity.code, year, entity.source_dir)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
-    sha = file_sha256(path)
-    known = WorkbookVersion.objects.filter(entity=entity, year=year, sha256=sha,
-                                           status=Status.ACCEPTED).first()  # fmt: skip
-    if known:
-        return known
-    with open(path, "rb") as handle:
-        version = store(entity, year, File(handle), path.name)
-    make_current(version, None)
-    return version
+    copy = scratch / "current" / path.name
+    with open_source(path) as source:
+        replace_atomically(source, copy)
+    known = WorkbookVersion.objects.filter(entity=entity, year=year, sha256=file_sha256(copy),
+                                           status=Status.ACCEPTED)  # fmt: skip
+    if not known.exists():
+        with open(copy, "rb") as handle:
+            make_current(store(entity, year, File(handle), path.name), None)
+    return copy
 
 
 def make_current(version: WorkbookVersion, user, **values) -> None:

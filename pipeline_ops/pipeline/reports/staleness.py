@@ -8,13 +8,11 @@ stderr. These are warnings only — a director may still want yesterday's number
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.records import get_last_run, transform_is_behind
 from pipeline_ops.pipeline.runs.warehouse import connect
-from pipeline_ops.pipeline.workbook.sources import check_source, file_sha256
+from pipeline_ops.pipeline.workbook.sources import source_sha256
 
 CHUNK = 1 << 20
 
@@ -33,8 +31,10 @@ def staleness_warnings(entity: str, year: int, source_override: str = "") -> Sta
         transform = get_last_run(con, entity=entity, year=year, stage="transform")
     sync_hint = f"run `manage.py sync --entity {entity} --year {year}`"
     workbook = source_workbook(entity, year, source_override)
-    if _readable(workbook):
-        result.current_hash = file_sha256(workbook)
+    # Only a regular file in the sources folder is hashed: never a FIFO (the report would
+    # block for ever) nor a link out of the folder.
+    result.current_hash = source_sha256(workbook)
+    if result.current_hash:
         seen = extract and extract.get("source_file_hash")
         if seen and seen != result.current_hash:
             result.warnings.append(
@@ -52,12 +52,3 @@ def staleness_warnings(entity: str, year: int, source_override: str = "") -> Sta
             f" transform ({transform['completed_at']:%Y-%m-%d %H:%M} UTC): {sync_hint}."
         )
     return result
-
-
-def _readable(workbook: Path) -> bool:
-    """Only a regular file is hashed: hashing a FIFO would block the report forever."""
-    try:
-        check_source(workbook)
-    except PipelineError:
-        return False
-    return True
