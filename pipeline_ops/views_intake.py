@@ -22,6 +22,8 @@ from .forms import DecisionForm, UploadForm
 from .models import Entity, WorkbookVersion
 from .pipeline.errors import PipelineError
 from .pipeline.intake import decide, versions
+from .pipeline.intake.files import open_upload
+from .pipeline.intake.recovery import recover_versions
 from .pipeline.period import MONTH_ABBREVIATIONS
 from .pipeline.workbook.budget import limit
 
@@ -139,9 +141,9 @@ def download_version(request: HttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(WorkbookVersion.objects.select_related("entity"), pk=pk)
     if not version.upload:
         raise Http404("This version has no stored file (a rejected upload's file is deleted).")
-    try:
-        handle = version.upload.storage.open(version.upload.name, "rb")
-    except (FileNotFoundError, SuspiciousFileOperation):
+    try:  # like a source: a link or FIFO planted in the upload store is never served
+        handle = open_upload(version.upload)
+    except (PipelineError, FileNotFoundError, SuspiciousFileOperation):
         raise Http404("The stored file of this version is missing.") from None
     return FileResponse(handle, as_attachment=True, filename=download_name(version))
 
@@ -163,6 +165,9 @@ def month_row(version: WorkbookVersion, month: dict) -> dict:
 
 def preview_context(request: HttpRequest, version: WorkbookVersion) -> dict:
     """What the preview page (the version's change page) shows, outcome first."""
+    if version.status in BUSY:  # a worker that stopped working on it: say so, stop refreshing
+        recover_versions()
+        version.refresh_from_db()
     summary, sync = version.summary or {}, version.sync_run
     months = [month_row(version, m) for m in summary.get("months", [])]
     return {

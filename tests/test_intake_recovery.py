@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from datetime import timedelta
 
 import pytest
 from django.core.files import File
+from django.utils import timezone
 
 from pipeline_ops.models import WorkbookVersion
-from pipeline_ops.pipeline.intake.decide import accept
+from pipeline_ops.pipeline.intake.decide import accept, reject
 from pipeline_ops.pipeline.intake.recovery import recover_versions
-from pipeline_ops.pipeline.intake.versions import Status, run_preview, store
+from pipeline_ops.pipeline.intake.versions import Status, on_it, run_preview, store
 from pipeline_ops.pipeline.runs.launch import recover_after_dead_workers
 from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.workbook.sources import file_sha256
@@ -107,7 +109,40 @@ def test_the_worker_accepting_a_version_names_itself_on_it_while_it_works(
             holder.release_after(0.2)
 
     accept(version.pk, queue_sync=False, on_wait=waiting)
-    assert seen[0] == identity()
+    assert {k: seen[0][k] for k in identity()} == identity() and "since" in seen[0]
     version.refresh_from_db()
     assert (version.status, version.worker) == ("accepted", {})
     assert accept(version.pk).status == "accepted"  # a redelivered task does nothing
+
+
+def test_a_preview_a_live_worker_stopped_working_on_past_the_task_time_limit_fails(
+    entity, data_dir, tmp_path, settings
+):
+    """A task that ended without a word (its worker lives on) cannot wedge the version:
+    past Q_TIMEOUT it fails, so Reject and a new upload work again."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60}
+    place_current(data_dir)
+    since = (timezone.now() - timedelta(seconds=61)).isoformat()
+    stuck = version_left(entity, tmp_path, Status.PREVIEWING, {**identity(), "since": since})
+    fresh = version_left(entity, tmp_path, Status.PREVIEWING, on_it())
+
+    assert [v.pk for v in recover_versions()] == [stuck.pk]
+
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and "stopped working on it" in stuck.error
+    assert "60 s, Q_TIMEOUT" in stuck.error
+    assert WorkbookVersion.objects.get(pk=fresh.pk).status == "previewing"
+    assert reject(stuck, None) is True
+
+
+def test_a_preview_that_raises_something_unexpected_fails_with_one_line(entity, data_dir, tmp_path):
+    """A DuckDB conversion error, a full disk, a database error: never left previewing."""
+    place_current(data_dir)
+    version = version_left(entity, tmp_path, Status.QUEUED, {})
+    (data_dir / "intake").write_text("a file where the scratch folders go")  # an OSError
+
+    run_preview(version.pk)
+
+    version.refresh_from_db()
+    assert version.status == "failed" and version.worker == {}
+    assert version.error.startswith("unexpected error: ") and "\n" not in version.error

@@ -13,7 +13,7 @@ from pipeline_ops.pipeline.intake.report import summary_lines
 from pipeline_ops.pipeline.intake.versions import Status, claim, run_preview, store
 from pipeline_ops.pipeline.runs.records import get_entity
 from pipeline_ops.pipeline.workbook.reader import Workbook
-from pipeline_ops.pipeline.workbook.sources import check_source
+from pipeline_ops.pipeline.workbook.sources import check_source, open_source
 
 
 class Command(PipelineCommand):
@@ -51,7 +51,7 @@ class Command(PipelineCommand):
         check_source(path)  # before opening it: never block on a FIFO
         # What the file is, then its zip and sheets, in the reader's jail: before storing it.
         Workbook(path).close()
-        with open(path, "rb") as handle:
+        with open_source(path) as handle:  # what was checked is what is stored
             version = store(get_entity(entity), year, File(handle), path.name)
         version = run_preview(version.pk)
         if version.status == Status.FAILED:

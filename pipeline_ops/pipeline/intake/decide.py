@@ -15,19 +15,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pipeline_ops.models import WorkbookVersion
-from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.errors import PipelineError, one_line
 from pipeline_ops.pipeline.intake.files import keep, open_upload, replace_atomically
+from pipeline_ops.pipeline.intake.recovery import recover_versions
 from pipeline_ops.pipeline.intake.versions import (
     Status,
     claim,
     make_current,
+    on_it,
     queue_preview,
     sync_months,
 )
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
-from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook.sources import file_sha256
 
@@ -61,13 +62,13 @@ def accept(version_pk: int, *, queue_sync: bool = True, on_wait=None) -> Workboo
     version = WorkbookVersion.objects.select_related("entity").get(pk=version_pk)
     # One worker takes it (a redelivered task finds it taken), and says who it is.
     taken = WorkbookVersion.objects.filter(pk=version.pk, status=Status.ACCEPTING, worker={})
-    if not taken.update(worker=identity()):
+    if not taken.update(worker=on_it()):
         return version
     try:
         _replace(version, on_wait)
-    except PipelineError as exc:
-        claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(str(exc)))
-        raise
+    except Exception as exc:  # a refusal, or a full disk: nothing was replaced
+        claim(version, Status.ACCEPTING, Status.PREVIEWED, error=printable(one_line(exc)))
+        raise PipelineError(one_line(exc)) from exc
     wanted, months = sync_months(version)
     # Accepted and its sync in one update: a page showing it accepted also shows the sync.
     made = _queue_sync(version, months) if queue_sync and wanted else {}
@@ -98,14 +99,16 @@ def _replace(version: WorkbookVersion, on_wait) -> None:
                 f"{dest.name} changed since this version was previewed: preview it again"
                 " (upload it once more, or restore it) before accepting it."
             )
-        with open_upload(version.upload) as source:
-            replace_atomically(source, dest)
+        # The kept copy first: if the disk fills up, the workbook is still the old one.
         with open_upload(version.upload) as source:
             keep(source, dest, version.sha256)
+        with open_upload(version.upload) as source:
+            replace_atomically(source, dest)
 
 
 def reject(version: WorkbookVersion, user) -> bool:
     """Discard an offered version (its stored file goes; the record stays, rejected)."""
+    recover_versions()  # one a worker stopped working on becomes failed, so rejectable
     offered = Q(status__in=(Status.QUEUED, Status.PREVIEWED, Status.FAILED))
     done = WorkbookVersion.objects.filter(offered, pk=version.pk).update(
         status=Status.REJECTED, decided_by=user, decided_at=timezone.now()

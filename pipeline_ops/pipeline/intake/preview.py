@@ -80,7 +80,8 @@ def _covers_every_month(current: Path, kept: list[Path]) -> bool:
     kept files are not the whole workbook. (A blank month sheet has no file either; such a
     workbook is simply extracted again.)"""
     try:
-        months = set(Workbook(current).month_sheets())
+        with Workbook(current) as book:
+            months = set(book.month_sheets())
     except PipelineError:
         return False
     return months == {int(p.stem.split("-")[1]) for p in kept}

@@ -13,6 +13,10 @@ Run at worker start and by the nightly task, like the runs' recovery.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from pipeline_ops.models import WorkbookVersion
 from pipeline_ops.pipeline.intake.versions import Status, claim, make_current
 from pipeline_ops.pipeline.paths import source_workbook
@@ -32,15 +36,24 @@ ACCEPT_DIED = (
 )
 
 
+OVERDUE = (
+    "The worker stopped working on it: it took longer than a task may run ({seconds:,} s,"
+    " Q_TIMEOUT); nothing was changed. Upload it again to retry."
+)
+
+
 def recover_versions() -> list[WorkbookVersion]:
-    """Recover the versions whose worker died; returns them."""
+    """Recover the versions whose worker died, or has been on them longer than a task may
+    run (its task ended without a word); returns them."""
     busy = WorkbookVersion.objects.filter(status__in=(Status.PREVIEWING, Status.ACCEPTING))
     recovered = []
     for version in busy.exclude(worker={}).select_related("entity"):
-        if process_alive(version.worker):
+        overdue = _overdue(version)
+        if process_alive(version.worker) and not overdue:
             continue
         if version.status == Status.PREVIEWING:
-            claim(version, Status.PREVIEWING, Status.FAILED, error=PREVIEW_DIED)
+            error = OVERDUE.format(seconds=_task_seconds()) if overdue else PREVIEW_DIED
+            claim(version, Status.PREVIEWING, Status.FAILED, error=error)
         elif _replaced(version):
             make_current(version, version.decided_by,
                          error=ACCEPTED_NO_SYNC.format(year=version.year))  # fmt: skip
@@ -48,6 +61,16 @@ def recover_versions() -> list[WorkbookVersion]:
             claim(version, Status.ACCEPTING, Status.PREVIEWED, error=ACCEPT_DIED)
         recovered.append(version)
     return recovered
+
+
+def _task_seconds() -> int:
+    return int(settings.Q_CLUSTER.get("timeout") or 1800)
+
+
+def _overdue(version: WorkbookVersion) -> bool:
+    since = parse_datetime(str(version.worker.get("since") or ""))
+    age = timezone.now() - since if since else None
+    return age is not None and age.total_seconds() > _task_seconds()
 
 
 def _replaced(version: WorkbookVersion) -> bool:

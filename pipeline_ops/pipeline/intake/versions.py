@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline_ops.models import Entity, WorkbookChange, WorkbookVersion
-from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.errors import one_line
 from pipeline_ops.pipeline.intake.files import open_upload, replace_atomically
 from pipeline_ops.pipeline.intake.preview import preview_workbook
 from pipeline_ops.pipeline.paths import data_dir, source_workbook
@@ -53,6 +53,12 @@ def queue_preview(version: WorkbookVersion) -> None:
 BUSY = (Status.PREVIEWING, Status.ACCEPTING)  # a worker is on it, named in `worker`
 
 
+def on_it() -> dict:
+    """What a worker records on a version it takes: who it is, and since when (a version
+    busy for longer than a task may run is recovered even if that worker lives)."""
+    return {**identity(), "since": timezone.now().isoformat()}
+
+
 def claim(version: WorkbookVersion, before: str, after: str, **values) -> bool:
     """Move `version` from `before` to `after` if it still is `before`. Leaving a busy
     state clears `worker`: nobody is on it any more (intake/recovery.py)."""
@@ -66,23 +72,25 @@ def claim(version: WorkbookVersion, before: str, after: str, **values) -> bool:
 
 
 def run_preview(version_pk: int) -> WorkbookVersion:
-    """Worker: preview a queued version (its own scratch folder: previews never collide)."""
+    """Worker: preview a queued version (its own scratch folder: previews never collide).
+    However it ends, the version leaves `previewing`: previewed, or failed with one line."""
     version = WorkbookVersion.objects.select_related("entity").get(pk=version_pk)
-    if not claim(version, Status.QUEUED, Status.PREVIEWING, worker=identity()):
+    if not claim(version, Status.QUEUED, Status.PREVIEWING, worker=on_it()):
         return version
     scratch = data_dir() / "intake" / str(version.pk)
     try:
         current = adopt_current(version.entity, version.year, scratch)
         offered = _copy_out(version, scratch)
         result = preview_workbook(offered, version.entity.code, version.year, current, scratch)
-    except PipelineError as exc:  # named as staff know it, not as its scratch copy
-        error = str(exc).replace(str(scratch / f"{version.entity.code}-{version.year}.xlsx"),
-                                 version.original_name)  # fmt: skip
+        _save_preview(version, result)
+    except Exception as exc:  # a refusal, or a surprise (a full disk, a database error)
+        # Named as staff know it, not as its scratch copy.
+        error = one_line(exc).replace(
+            str(scratch / f"{version.entity.code}-{version.year}.xlsx"), version.original_name
+        )
         claim(version, Status.PREVIEWING, Status.FAILED, error=printable(error))
-        return version
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    _save_preview(version, result)
     return version
 
 

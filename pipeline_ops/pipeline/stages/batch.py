@@ -27,7 +27,7 @@ from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages import transform
 from pipeline_ops.pipeline.stages.sync import run_children
-from pipeline_ops.pipeline.workbook.sources import check_source, file_sha256
+from pipeline_ops.pipeline.workbook.sources import source_sha256
 
 Pair = tuple[str, int]
 
@@ -70,13 +70,12 @@ def workbook_years() -> list[tuple[Entity, int]]:
 
 def unchanged(con, entity: Entity, year: int) -> bool:
     path = source_workbook(entity.code, year, entity.source_dir)
-    try:
-        check_source(path)  # never hash a FIFO or a link out of the folder
-    except PipelineError:
-        return False  # its sync says what is wrong with it
+    current = source_sha256(path)  # never a FIFO or a link out of the folder
+    if current is None:
+        return False  # missing or refused: its sync says why
     scope = {"entity": entity.code, "year": year}
     extract = records.get_last_run(con, stage="extract", **scope)
-    if extract is None or extract["source_file_hash"] != file_sha256(path):
+    if extract is None or extract["source_file_hash"] != current:
         return False
     load = records.get_last_run(con, stage="load", **scope)
     built = records.get_last_run(con, stage="transform", **scope)

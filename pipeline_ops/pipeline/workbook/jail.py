@@ -36,6 +36,7 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook import jail_child
 from pipeline_ops.pipeline.workbook.budget import limits
+from pipeline_ops.pipeline.workbook.sources import open_source
 
 OUT_OF_MEMORY = ("memory allocation of", "MemoryError", "bad_alloc", "Cannot allocate memory")
 
@@ -92,17 +93,25 @@ class Jail:
         return self.limits["WORKBOOK_READER_MEMORY"]
 
     def _spawn(self) -> subprocess.Popen:
-        config = {
-            "path": str(self.path), "out": str(self.scratch), "limits": self.limits,
-            "memory": self.memory, "seconds": self.seconds, "parent": os.getpid(),
-            "readers": self.readers,
-        }  # fmt: skip
-        with open(self.scratch / "stderr", "wb") as stderr:
+        """The child reads the file this process opened and checked (open_source), through
+        its descriptor: a name swapped for a link or a FIFO after the check is never read."""
+        with open_source(self.path) as source, open(self.scratch / "stderr", "wb") as stderr:
+            fd = source.fileno()
+            self.opened = f"/proc/self/fd/{fd}"
+            config = {
+                "path": self.opened, "out": str(self.scratch), "limits": self.limits,
+                "memory": self.memory, "seconds": self.seconds, "parent": os.getpid(),
+                "readers": self.readers,
+            }  # fmt: skip
             return subprocess.Popen(
                 [sys.executable, "-I", jail_child.__file__, json.dumps(config)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, pass_fds=(fd,),
                 env=_clean_env(self.scratch), start_new_session=True,
             )  # fmt: skip
+
+    def _named(self, text: str) -> str:
+        """The child's message, naming the file as the caller knows it."""
+        return str(text).replace(self.opened, str(self.path))
 
     def read(self, sheet: str, max_rows: int | None = None) -> SheetData:
         try:
@@ -111,7 +120,7 @@ class Jail:
             self._pinpoint()
             raise
         if "error" in reply:
-            raise PipelineError(str(reply["error"]))
+            raise PipelineError(self._named(reply["error"]))
         return SheetData(self._mapped(reply["file"]), [str(x) for x in reply["letters"]])
 
     def request(self, sheet: str, max_rows: int | None = None) -> int:
@@ -162,7 +171,7 @@ class Jail:
                 self.cond.wait()
             if number in self.replies:
                 if number == "names" and "error" in self.replies[number]:
-                    raise PipelineError(str(self.replies[number]["error"]))
+                    raise PipelineError(self._named(self.replies[number]["error"]))
                 return self.replies[number]
             raise PipelineError(self.death)
 
