@@ -48,8 +48,8 @@ DBT_PROJECT_DIR = BASE_DIR / "analytics"
 # Seconds a stage waits for the pipeline lock before giving up with a clear message.
 PIPELINE_LOCK_TIMEOUT = env_number("PIPELINE_LOCK_TIMEOUT", 600.0, float)
 
-# What one workbook may cost (pipeline_ops/pipeline/budget.py holds the defaults and says
-# why; docs/configuration.md lists them). Set only to override.
+# What one workbook may cost (pipeline_ops/pipeline/workbook/limits.py holds the defaults
+# and says why; docs/configuration.md lists them). Set only to override.
 WORKBOOK_LIMITS = (
     "WORKBOOK_MAX_BYTES", "WORKBOOK_MAX_ENTRIES", "WORKBOOK_MAX_ENTRY_BYTES",
     "WORKBOOK_MAX_PART_BYTES", "WORKBOOK_MAX_TOTAL_BYTES", "WORKBOOK_MAX_RATIO",

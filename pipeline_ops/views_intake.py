@@ -25,7 +25,7 @@ from .pipeline.intake import decide, versions
 from .pipeline.intake.files import open_upload
 from .pipeline.intake.recovery import recover_versions
 from .pipeline.period import MONTH_ABBREVIATIONS
-from .pipeline.workbook.budget import limit
+from .pipeline.workbook.limits import limit
 
 UPLOAD_PERMISSION = "pipeline_ops.add_workbookversion"
 ACCEPT_PERMISSION = "pipeline_ops.accept_workbookversion"

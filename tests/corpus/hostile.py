@@ -119,6 +119,14 @@ def shared_strings_size_lie(path: Path, inflated: int = 1 << 30) -> None:
     _add_lying_entry(path, "xl/sharedStrings.xml", body, declared=200)
 
 
+def worksheet_size_lie(path: Path) -> None:
+    """A worksheet part declaring 200 bytes over 64 KiB of compressed random-looking data:
+    deflate cannot shrink anything that far, so the size is a lie."""
+    base(path)
+    data = b"".join(f'<c r="A{n}"><v>{n * 7919 % 104729}</v></c>'.encode() for n in range(80_000))
+    _add_lying_entry(path, "xl/worksheets/sheet9.xml", zlib.compress(data, 9)[2:-4], declared=200)
+
+
 def _add_lying_entry(path: Path, name: str, deflated: bytes, declared: int) -> None:
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(name, b"x" * declared)  # a placeholder with the declared size

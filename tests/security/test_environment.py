@@ -37,7 +37,7 @@ def test_a_garbled_number_in_the_environment_stops_start_up_with_one_line(tmp_pa
 
 def test_a_workbook_limit_from_the_environment_reaches_the_budget(tmp_path):
     code = (
-        "from pipeline_ops.pipeline.workbook.budget import limit;"
+        "from pipeline_ops.pipeline.workbook.limits import limit;"
         " print(limit('WORKBOOK_MAX_CELLS'))"
     )
     shell = subprocess.run(

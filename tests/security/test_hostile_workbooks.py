@@ -10,7 +10,8 @@ import pytest
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.stages.extract import run_extract
-from pipeline_ops.pipeline.workbook.budget import DEFAULTS, WorkbookBudget
+from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
+from pipeline_ops.pipeline.workbook.limits import DEFAULTS
 from tests.corpus import hostile
 from tests.corpus.builders import base, orders
 from tests.warehouse_fixtures import manage, manage_command

@@ -14,7 +14,7 @@ import pytest
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.stages.extract import extract_workbook
 from pipeline_ops.pipeline.workbook import jail
-from pipeline_ops.pipeline.workbook.budget import DEFAULTS
+from pipeline_ops.pipeline.workbook.limits import DEFAULTS
 from pipeline_ops.pipeline.workbook.reader import Workbook
 from tests.corpus import hostile
 from tests.corpus.builders import base
@@ -94,6 +94,12 @@ def test_a_part_that_inflates_past_its_declared_size_is_refused_before_the_reade
     line = refusal(book, tmp_path)
 
     assert "xl/sharedStrings.xml inflates to more than the 200 bytes its zip declares" in line
+
+
+def test_a_worksheet_declaring_less_than_its_own_compressed_size_is_refused(book, tmp_path):
+    hostile.worksheet_size_lie(book)
+    line = refusal(book, tmp_path)
+    assert "xl/worksheets/sheet9.xml inflates to more than the 200 bytes its zip declares" in line
 
 
 @pytest.mark.django_db(transaction=True)

@@ -24,27 +24,10 @@ from pathlib import Path
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.text import printable
-from pipeline_ops.pipeline.workbook.entries import inflates_beyond
+from pipeline_ops.pipeline.workbook.entries import impossibly_small, inflates_beyond
+from pipeline_ops.pipeline.workbook.limits import DEFAULTS, MIB
+from pipeline_ops.pipeline.workbook.limits import limits as all_limits
 
-MIB = 1 << 20
-# Sized so that a workbook inside every limit is read within the reader's memory: calamine
-# keeps a whole sheet (32 bytes a cell of its used range, plus each cell's text; with the
-# Arrow copy ≈ 170 bytes a cell: a full 1,048,575-row sheet of 12 columns needs > 2 GiB)
-# and the shared strings inflated; a sheet over BIG_SHEET cells is read alone
-# (jail_child.py). docs/operations.md, "Memory", says what a worker needs.
-DEFAULTS = {
-    "WORKBOOK_MAX_BYTES": 200 * MIB,  # the .xlsx file itself
-    "WORKBOOK_MAX_ENTRIES": 2_000,  # files inside the zip
-    "WORKBOOK_MAX_ENTRY_BYTES": 512 * MIB,  # one inflated sheet (500,000 rows ≈ 300 MiB)
-    "WORKBOOK_MAX_PART_BYTES": 256 * MIB,  # any other part: calamine holds it whole
-    "WORKBOOK_MAX_TOTAL_BYTES": 1_024 * MIB,  # all entries inflated
-    "WORKBOOK_MAX_RATIO": 100,  # inflated / compressed, for entries over RATIO_FLOOR
-    "WORKBOOK_MAX_CELLS": 6_000_000,  # a sheet's used range (500,000 rows of 12 columns)
-    "WORKBOOK_MAX_REFERENCE_ROWS": 20_000,  # REFERENSI is read row by row in Python
-    "WORKBOOK_READER_MEMORY": 2_048 * MIB,  # the jailed reader's address space
-    "WORKBOOK_READER_SECONDS": 300,  # the jailed reader's wall time (and CPU seconds)
-}
-BIG_SHEET = 2_000_000  # cells; smaller sheets are read two at a time
 RATIO_FLOOR = 10 * MIB  # small entries (styles, a short sheet) compress very well honestly
 HEAD_BYTES = 64 * 1024  # <dimension> comes before <sheetData>, well inside this
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's own grid
@@ -61,17 +44,6 @@ _ROW_NUMBER = re.compile(rb"\sr" + _Q + rb"(?:\$?[A-Za-z]{1,4}\$?)?(\d{1,9})[\"'
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?/?>")
 _ATTR = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/?>")
-
-
-def limit(name: str) -> int:
-    from django.conf import settings  # here, not at import: the jail's child has no Django
-
-    return int(getattr(settings, name, DEFAULTS[name]))
-
-
-def limits() -> dict[str, int]:
-    """Every limit, as the jail's child receives them."""
-    return {name: limit(name) for name in DEFAULTS}
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
@@ -111,7 +83,7 @@ class WorkbookBudget:
 
     def __init__(self, path: Path, limits: dict[str, int] | None = None):
         self.path = path
-        self.limits = limits if limits is not None else globals()["limits"]()
+        self.limits = limits if limits is not None else all_limits()
         size = path.stat().st_size
         if size > self.limit("WORKBOOK_MAX_BYTES"):
             self._refuse(f"the file is {_mib(size)}", "WORKBOOK_MAX_BYTES", _mib)
@@ -142,7 +114,7 @@ class WorkbookBudget:
             if entry.file_size > RATIO_FLOOR and ratio > self.limit("WORKBOOK_MAX_RATIO"):
                 what = f"{name} inflates {ratio:,.0f} times ({_mib(entry.file_size)})"
                 self._refuse(what, "WORKBOOK_MAX_RATIO", lambda n: f"{n:,} times")
-            if not _is_worksheet(entry.filename):
+            if impossibly_small(entry) or not _is_worksheet(entry.filename):
                 self._check_part(entry, name)
         total = sum(e.file_size for e in entries)
         if total > self.limit("WORKBOOK_MAX_TOTAL_BYTES"):
@@ -150,11 +122,13 @@ class WorkbookBudget:
                          _mib)  # fmt: skip
 
     def _check_part(self, entry: zipfile.ZipInfo, name: str) -> None:
-        """Shared strings, styles…: read whole by calamine, so smaller, and truthful."""
+        """Shared strings, styles…: read whole by calamine, so smaller, and truthful (a sheet
+        only when its declared size is impossible: sheets are streamed, and a lie that looks
+        possible meets the reader's limits)."""
         if entry.file_size > self.limit("WORKBOOK_MAX_PART_BYTES"):
             what = f"{name} inflates to {_mib(entry.file_size)}"
             self._refuse(what, "WORKBOOK_MAX_PART_BYTES", _mib)
-        if inflates_beyond(self.path, entry):
+        if impossibly_small(entry) or inflates_beyond(self.path, entry):
             raise PipelineError(
                 f"{self.path}: {name} inflates to more than the {_mib(entry.file_size)}"
                 " its zip declares; the file was altered or damaged"

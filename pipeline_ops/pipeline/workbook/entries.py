@@ -19,6 +19,13 @@ CHUNK = 1 << 20
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature … name length, extra length
 
 
+def impossibly_small(entry: zipfile.ZipInfo) -> bool:
+    """Declared smaller than its own compressed data: deflate never grows data by more than
+    a few bytes a block, so this size is a lie (or damage). Free: no inflating, so it is
+    asked of the worksheets too, which are not inflated here."""
+    return entry.compress_size > entry.file_size + entry.file_size // 100 + 1024
+
+
 def inflates_beyond(path: Path, entry: zipfile.ZipInfo) -> bool:
     """True when the entry's data inflates to more than `entry.file_size` bytes."""
     if entry.compress_type == zipfile.ZIP_STORED:

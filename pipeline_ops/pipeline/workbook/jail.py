@@ -35,7 +35,7 @@ import pyarrow as pa
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook import jail_child
-from pipeline_ops.pipeline.workbook.budget import limits
+from pipeline_ops.pipeline.workbook.limits import limits
 from pipeline_ops.pipeline.workbook.sources import open_source
 
 OUT_OF_MEMORY = ("memory allocation of", "MemoryError", "bad_alloc", "Cannot allocate memory")

@@ -57,7 +57,8 @@ class Child:
         import fastexcel
 
         from pipeline_ops.pipeline.errors import PipelineError
-        from pipeline_ops.pipeline.workbook.budget import BIG_SHEET, WorkbookBudget
+        from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
+        from pipeline_ops.pipeline.workbook.limits import BIG_SHEET
 
         self.fastexcel, self.error_type, self.big_sheet = fastexcel, PipelineError, BIG_SHEET
         self.path, self.out = Path(config["path"]), Path(config["out"])

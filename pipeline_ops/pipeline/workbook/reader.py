@@ -15,8 +15,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.workbook.budget import column_letters, limit
+from pipeline_ops.pipeline.workbook.budget import column_letters
 from pipeline_ops.pipeline.workbook.jail import Jail
+from pipeline_ops.pipeline.workbook.limits import limit
 from pipeline_ops.pipeline.workbook.sources import check_source, read_head
 
 HEADER_SCAN_ROWS = 60
