@@ -200,3 +200,17 @@ def test_one_crashing_workbook_fails_only_itself_in_sync_all(data_dir, entity):
     assert "1 of 2 workbook-year(s) did not sync cleanly: IONS 2026 failed" in proc.stderr
     assert "BETA 2026: synced" in proc.stdout
     assert os.listdir(data_dir / "extracts" / "BETA" / "2026")
+
+
+def test_the_reader_is_started_afresh_when_no_zygote_can_be_had(book, tmp_path, monkeypatch):
+    """The zygote only saves start-up time: without it the same jail reads the same way."""
+    from pipeline_ops.pipeline.workbook import jail as jail_module
+
+    def unavailable(_env):
+        raise OSError("no zygote here")
+
+    monkeypatch.setattr(jail_module, "zygote", unavailable)
+    base(book)
+    assert extract(book, tmp_path).orders == {2: 3}
+    hostile.understated_dimension(book)
+    assert "memory limit (WORKBOOK_READER_MEMORY) on sheet FEB" in refusal(book, tmp_path / "b")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook import jail_child
 from pipeline_ops.pipeline.workbook.limits import limits
 from pipeline_ops.pipeline.workbook.sources import open_source
+from pipeline_ops.pipeline.workbook.zygote import Forked, scratch_env, zygote
 
 OUT_OF_MEMORY = ("memory allocation of", "MemoryError", "bad_alloc", "Cannot allocate memory")
 
@@ -53,11 +55,6 @@ def scratch_root() -> Path:
     root = data_dir() / "tmp" / "reader"
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-def _clean_env(scratch: Path) -> dict[str, str]:
-    """Nothing of ours: the child needs no setting, and a secret it cannot see cannot leak."""
-    return {"PATH": os.defpath, "LC_ALL": "C.UTF-8", "HOME": str(scratch), "TMPDIR": str(scratch)}
 
 
 class Jail:
@@ -92,26 +89,29 @@ class Jail:
     def memory(self) -> int:
         return self.limits["WORKBOOK_READER_MEMORY"]
 
-    def _spawn(self) -> subprocess.Popen:
+    def _spawn(self) -> Forked | subprocess.Popen:
         """The child reads the file this process opened and checked (open_source), through
         its descriptor: a name swapped for a link or a FIFO after the check is never read."""
         with open_source(self.path) as source, open(self.scratch / "stderr", "wb") as stderr:
             fd = source.fileno()
-            self.opened = f"/proc/self/fd/{fd}"
             config = {
-                "path": self.opened, "out": str(self.scratch), "limits": self.limits,
+                "path": f"/proc/self/fd/{fd}", "out": str(self.scratch), "limits": self.limits,
                 "memory": self.memory, "seconds": self.seconds, "parent": os.getpid(),
                 "readers": self.readers,
             }  # fmt: skip
-            return subprocess.Popen(
-                [sys.executable, "-I", jail_child.__file__, json.dumps(config)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, pass_fds=(fd,),
-                env=_clean_env(self.scratch), start_new_session=True,
-            )  # fmt: skip
+            try:
+                return zygote(scratch_env(scratch_root())).fork(config, fd, stderr.fileno())
+            except OSError:  # no zygote to be had: a fresh interpreter, the same jail
+                return subprocess.Popen(
+                    [sys.executable, "-I", jail_child.__file__, json.dumps(config)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                    pass_fds=(fd,), env=scratch_env(self.scratch), start_new_session=True,
+                )  # fmt: skip
 
     def _named(self, text: str) -> str:
-        """The child's message, naming the file as the caller knows it."""
-        return str(text).replace(self.opened, str(self.path))
+        """The child's message, naming the file as the caller knows it (the child knows
+        it by its descriptor)."""
+        return re.sub(r"/proc/self/fd/\d+", lambda _m: str(self.path), str(text))
 
     def read(self, sheet: str, max_rows: int | None = None) -> SheetData:
         try:

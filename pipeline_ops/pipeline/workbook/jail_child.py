@@ -46,10 +46,23 @@ def limit_self(config: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (2 * memory, 2 * memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    die_with_parent(config["parent"])
+
+
+def die_with_parent(parent: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive the parent
-    if os.getppid() != config["parent"]:
+    if os.getppid() != parent:
         os._exit(3)  # the parent died before the line above
+
+
+def preload() -> None:
+    """What every child needs, imported once by the zygote (zygote_child.py)."""
+    import fastexcel  # noqa: F401
+    import pyarrow.ipc  # noqa: F401
+
+    from pipeline_ops.pipeline.text import printable  # noqa: F401
+    from pipeline_ops.pipeline.workbook import budget, limits  # noqa: F401
 
 
 class Child:
@@ -189,6 +202,11 @@ def main() -> int:
     config = json.loads(sys.argv[1])
     limit_self(config)
     sys.path.insert(0, str(ROOT))  # -I leaves the project off sys.path
+    return serve(config)
+
+
+def serve(config: dict) -> int:
+    """Read one workbook for the parent on stdin/stdout (limits already set)."""
     from pipeline_ops.pipeline.errors import PipelineError
 
     try:
