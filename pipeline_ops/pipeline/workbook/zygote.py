@@ -5,6 +5,10 @@ pyarrow and fastexcel (≈ 0.15 s, measured: a third of an intake test's time).
 `fork()` hands the zygote the workbook's checked descriptor and three pipe ends, and
 returns a `Forked` with what `Jail` uses of a `Popen`. If the zygote cannot be had, the
 caller starts `jail_child.py` directly: slower, the same jail.
+
+The zygote dies with the thread that started it (PR_SET_PDEATHSIG follows the thread):
+workbooks are opened by the thread that runs the stage or task, and a zygote found dead
+is simply started again.
 """
 
 from __future__ import annotations
