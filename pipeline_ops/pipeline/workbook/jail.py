@@ -70,7 +70,11 @@ class Jail:
         self.death: str | None = None
         self.timed_out = False
         self.cond = threading.Condition()
-        self.proc = self._spawn()
+        try:
+            self.proc = self._spawn()
+        except BaseException:  # refused by open_source, or no process to be had
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
         self.watchdog = threading.Timer(self.seconds, self._time_out)
         self.watchdog.daemon = True
         self.watchdog.start()
