@@ -53,7 +53,7 @@ def mount_tmpfs(mount_point: Path, size: int) -> None:
         pytest.skip(f"mounting a tiny tmpfs needs root here: {proc.stderr.strip()}")
 
 
-def big_workbook(path: Path) -> None:
+def big_workbook(path: Path, count: int = BIG_ORDERS) -> None:
     orders = [
         workbooks.order(
             date=dt.datetime(2026, 1, 1 + n % 28),
@@ -61,7 +61,7 @@ def big_workbook(path: Path) -> None:
             student=f"Siswa {secrets.token_hex(16)}",
             organization=f"Org {secrets.token_hex(8)}",
         )
-        for n in range(BIG_ORDERS)
+        for n in range(count)
     ]
     workbooks.build_workbook(path, months={1: orders})
 
@@ -96,3 +96,35 @@ def test_a_load_that_fills_the_disk_says_no_space_left_and_keeps_the_warehouse(c
     # The whole-year load deleted every 2026 month before it ran out of space: all back.
     assert warehouse_state(warehouse) == before
     assert len(before["raw_orders"]) == 30
+
+
+@pytest.mark.django_db
+def test_an_accept_into_a_full_disk_says_so_and_leaves_the_old_workbook_current(
+    entity, tiny_disk, tmp_path
+):
+    """The version goes back to previewed with one line, never stays `accepting`."""
+    from django.core.files import File
+
+    from pipeline_ops.pipeline.errors import PipelineError
+    from pipeline_ops.pipeline.intake.decide import accept
+    from pipeline_ops.pipeline.intake.versions import Status, claim, run_preview, store
+
+    mount_tmpfs(tiny_disk, 256 * 1024)
+    entity.source_dir = str(tiny_disk)
+    entity.save()
+    current = tiny_disk / "IONS-2026.xlsx"
+    workbooks.build_workbook(current, months={1: [workbooks.order()]})
+    before = current.read_bytes()
+    offered = tmp_path / "big.xlsx"
+    big_workbook(offered, 5_000)  # ≈ 400 KB of random text: more than the disk has left
+    with open(offered, "rb") as handle:
+        version = run_preview(store(entity, 2026, File(handle), offered.name).pk)
+    assert claim(version, Status.PREVIEWED, Status.ACCEPTING)
+
+    with pytest.raises(PipelineError, match="the disk is full"):
+        accept(version.pk, queue_sync=False)
+
+    version.refresh_from_db()
+    assert version.status == "previewed" and version.worker == {}
+    assert version.error.startswith("the disk is full") and "\n" not in version.error
+    assert current.read_bytes() == before
