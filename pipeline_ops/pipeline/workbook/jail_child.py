@@ -70,10 +70,11 @@ class Child:
         import fastexcel
 
         from pipeline_ops.pipeline.errors import PipelineError
-        from pipeline_ops.pipeline.workbook.budget import WorkbookBudget
+        from pipeline_ops.pipeline.workbook.budget import WorkbookBudget, column_letters
         from pipeline_ops.pipeline.workbook.limits import BIG_SHEET
 
         self.fastexcel, self.error_type, self.big_sheet = fastexcel, PipelineError, BIG_SHEET
+        self.letters = column_letters
         self.path, self.out = Path(config["path"]), Path(config["out"])
         self.readers_wanted = int(config.get("readers", READERS))
         self.lock = threading.Lock()
@@ -139,7 +140,7 @@ class Child:
                     name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True
                 )
                 data, errors = loaded.to_arrow_with_errors()
-            letters = [_column_letters(c.absolute_index + 1) for c in loaded.available_columns()]
+            letters = [self.letters(c.absolute_index + 1) for c in loaded.available_columns()]
         except self.error_type as exc:
             return {"id": number, "error": str(exc)}
         except Exception as exc:
@@ -174,14 +175,6 @@ def _with_error_text(data, errors: list):
     for col, values in patched.items():
         arrays[col] = pa.array(values, pa.string())
     return pa.RecordBatch.from_arrays(arrays, names=data.schema.names)
-
-
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _is_opendocument(path: Path) -> bool:
