@@ -17,7 +17,7 @@ import aiohttp
 import libsql_client
 from django.conf import settings
 
-from .pipeline.errors import PipelineError
+from .pipeline.errors import PipelineError, first_line
 from .pipeline.paths import ops_db_url
 
 Statement = tuple[str, list[Any]]
@@ -103,7 +103,7 @@ def describe_url(url: str) -> str:
 
 def unusable(url: str, exc: BaseException, doing: str = "use") -> PipelineError:
     """One line naming the ops DB and what is wrong with it; never its token."""
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    reason = first_line(exc)
     # A driver message may echo the URL it was given, query string (authToken=…) and all.
     reason = reason.replace(url, describe_url(url))
     token = getattr(settings, "OPS_DB_AUTH_TOKEN", None)

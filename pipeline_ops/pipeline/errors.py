@@ -26,6 +26,11 @@ class Unexpected(PipelineError):
         self.where = origin(exc)
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, or its type's name when it says nothing."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def one_line(exc: BaseException) -> str:
     """What went wrong, in words where we know them, else the exception's first line."""
     if isinstance(exc, PipelineError):

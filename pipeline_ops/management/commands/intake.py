@@ -13,7 +13,7 @@ from pipeline_ops.pipeline.intake.report import summary_lines
 from pipeline_ops.pipeline.intake.versions import Status, claim, run_preview, store
 from pipeline_ops.pipeline.runs.records import get_entity
 from pipeline_ops.pipeline.workbook.reader import Workbook
-from pipeline_ops.pipeline.workbook.sources import check_source, open_source
+from pipeline_ops.pipeline.workbook.sources import open_source
 
 
 class Command(PipelineCommand):
@@ -48,8 +48,8 @@ class Command(PipelineCommand):
             self.fail(f"{path.name}: {version.summary['errors']} validation error(s)")
 
     def preview(self, entity: str, year: int, path: Path, **_: Any):
-        check_source(path)  # before opening it: never block on a FIFO
-        # What the file is, then its zip and sheets, in the reader's jail: before storing it.
+        # What the file is (never blocking on a FIFO), then its zip and sheets, in the reader's
+        # jail: before storing it.
         Workbook(path).close()
         with open_source(path) as handle:  # what was checked is what is stored
             version = store(get_entity(entity), year, File(handle), path.name)

@@ -89,6 +89,8 @@ class WorkbookBudget:
             self._refuse(f"the file is {_mib(size)}", "WORKBOOK_MAX_BYTES", _mib)
         try:
             self.zip = zipfile.ZipFile(path)
+            # Readers find `SHEET2.xml` for `sheet2.xml`: parts are looked up in any case.
+            self.parts = {n.lower(): n for n in self.zip.namelist()}
             self._check_entries(self.zip.infolist())
             self.sheet_files = self._sheet_files()
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -114,7 +116,9 @@ class WorkbookBudget:
             if entry.file_size > RATIO_FLOOR and ratio > self.limit("WORKBOOK_MAX_RATIO"):
                 what = f"{name} inflates {ratio:,.0f} times ({_mib(entry.file_size)})"
                 self._refuse(what, "WORKBOOK_MAX_RATIO", lambda n: f"{n:,} times")
-            if impossibly_small(entry) or not _is_worksheet(entry.filename):
+            if impossibly_small(entry):
+                self._refuse_lie(entry, name)
+            if not _is_worksheet(entry.filename):
                 self._check_part(entry, name)
         total = sum(e.file_size for e in entries)
         if total > self.limit("WORKBOOK_MAX_TOTAL_BYTES"):
@@ -122,17 +126,19 @@ class WorkbookBudget:
                          _mib)  # fmt: skip
 
     def _check_part(self, entry: zipfile.ZipInfo, name: str) -> None:
-        """Shared strings, styles…: read whole by calamine, so smaller, and truthful (a sheet
-        only when its declared size is impossible: sheets are streamed, and a lie that looks
-        possible meets the reader's limits)."""
+        """Shared strings, styles…: read whole by calamine, so smaller, and truthful (sheets
+        are streamed: a size lie that looks possible meets the reader's limits)."""
         if entry.file_size > self.limit("WORKBOOK_MAX_PART_BYTES"):
             what = f"{name} inflates to {_mib(entry.file_size)}"
             self._refuse(what, "WORKBOOK_MAX_PART_BYTES", _mib)
-        if impossibly_small(entry) or inflates_beyond(self.path, entry):
-            raise PipelineError(
-                f"{self.path}: {name} inflates to more than the {_mib(entry.file_size)}"
-                " its zip declares; the file was altered or damaged"
-            )
+        if inflates_beyond(self.path, entry):
+            self._refuse_lie(entry, name)
+
+    def _refuse_lie(self, entry: zipfile.ZipInfo, name: str) -> None:
+        raise PipelineError(
+            f"{self.path}: {name} inflates to more than the {_mib(entry.file_size)}"
+            " its zip declares; the file was altered or damaged"
+        )
 
     def _sheet_files(self) -> dict[str, str]:
         """Sheet name → its XML part, from workbook.xml and its relationships."""
@@ -149,9 +155,8 @@ class WorkbookBudget:
         return found
 
     def _part(self, name: str) -> str:
-        """The zip entry a relationship names: readers find `SHEET2.xml` for `sheet2.xml`."""
-        parts = {n.lower(): n for n in self.zip.namelist()}
-        return parts.get(name.lower(), "")
+        """The zip entry a relationship names, in whatever letter case the zip has it."""
+        return self.parts.get(name.lower(), "")
 
     def _small(self, name: str) -> bytes:
         part = self._part(name)

@@ -3,7 +3,8 @@
 A pre-check of what a file says about itself can be lied to (quoting, case, a `<dimension>`
 that understates, a zip entry bigger than declared), and calamine answers such lies by
 asking for hundreds of GiB and aborting the whole process. So the parsing happens in
-`jail_child.py`, started fresh (never forked from a process that may hold DuckDB open) with:
+`jail_child.py`, forked from the reader's zygote (zygote.py: a clean interpreter, never a
+fork of a process that may hold DuckDB open) or started fresh without one, with:
 
 - an address-space limit (WORKBOOK_READER_MEMORY) and as many CPU seconds as wall seconds
   (WORKBOOK_READER_SECONDS), a wall-time watchdog here, no core dumps, a file-size limit;
@@ -140,8 +141,8 @@ class Jail:
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
             self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass  # the child is gone; _wait says why
+        except OSError:
+            pass  # the child is gone (a broken pipe); _wait says why
 
     def _mapped(self, name: str) -> pa.RecordBatch:
         """The child's Arrow file, checked to be one of ours, mapped rather than copied."""

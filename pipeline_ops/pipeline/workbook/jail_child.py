@@ -1,8 +1,9 @@
 """The jailed reader's child process: the only code that parses a workbook we did not write.
 
-`jail.py` starts it as `python -I jail_child.py CONFIG` with an empty environment. Before it
-imports a parser it limits itself (address space, CPU seconds, file size, no core dumps) and
-asks the kernel to kill it when its parent dies. Then it runs the budget's checks, opens
+It runs forked from the reader's zygote (zygote_child.py calls `serve`), or, without one,
+started by `jail.py` as `python -I jail_child.py CONFIG` with an empty environment. Before
+it touches the workbook it limits itself (address space, CPU seconds, file size, no core
+dumps) and asks the kernel to kill it when its parent dies. Then it runs the budget's checks, opens
 the workbook with fastexcel (calamine) and answers requests, one JSON line each way:
 
     parent → child   {"id": 3, "sheet": "FEB", "max_rows": null}
@@ -69,12 +70,12 @@ class Child:
     def __init__(self, config: dict):
         import fastexcel
 
-        from pipeline_ops.pipeline.errors import PipelineError
+        from pipeline_ops.pipeline.errors import PipelineError, first_line
         from pipeline_ops.pipeline.workbook.budget import WorkbookBudget, column_letters
         from pipeline_ops.pipeline.workbook.limits import BIG_SHEET
 
         self.fastexcel, self.error_type, self.big_sheet = fastexcel, PipelineError, BIG_SHEET
-        self.letters = column_letters
+        self.letters, self.first_line = column_letters, first_line
         self.path, self.out = Path(config["path"]), Path(config["out"])
         self.readers_wanted = int(config.get("readers", READERS))
         self.lock = threading.Lock()
@@ -93,7 +94,7 @@ class Child:
                     " LibreOffice or Excel as .xlsx"
                 ) from None
             raise self.error_type(
-                f"{self.path}: not a readable .xlsx workbook ({first_line(exc)})"
+                f"{self.path}: not a readable .xlsx workbook ({self.first_line(exc)})"
             ) from None
 
     def say(self, message: dict) -> None:
@@ -145,7 +146,7 @@ class Child:
             return {"id": number, "error": str(exc)}
         except Exception as exc:
             where = f"{self.path} sheet {printable(name)}"
-            return {"id": number, "error": f"{where}: cannot read ({first_line(exc)})"}
+            return {"id": number, "error": f"{where}: cannot read ({self.first_line(exc)})"}
         if errors:
             data = _with_error_text(data, errors.errors)
         target = self.out / f"sheet-{number}.arrow"
@@ -187,10 +188,6 @@ def _is_opendocument(path: Path) -> bool:
         return False
 
 
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def main() -> int:
     config = json.loads(sys.argv[1])
     limit_self(config)
@@ -200,7 +197,7 @@ def main() -> int:
 
 def serve(config: dict) -> int:
     """Read one workbook for the parent on stdin/stdout (limits already set)."""
-    from pipeline_ops.pipeline.errors import PipelineError
+    from pipeline_ops.pipeline.errors import PipelineError, first_line
 
     try:
         child = Child(config)
