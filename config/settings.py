@@ -88,8 +88,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_filter.ConnectionStringFilter"
 DEFAULT_EXCEPTION_REPORTER = "config.error_filter.ConnectionStringReporter"
 
 INSTALLED_APPS = [
-    # django.contrib.admin whose site refuses hostile filter values (pipeline_ops/admin_lookups.py)
-    "pipeline_ops.admin_lookups.AtlasAdminConfig",
+    # django.contrib.admin whose site refuses hostile filter values (pipeline_ops/site.py)
+    "pipeline_ops.site.AtlasAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

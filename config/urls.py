@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from pipeline_ops.views_reports import report_build_file, report_file
+from pipeline_ops.views.reports import report_build_file, report_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 
 
 def _create_roles(sender, **kwargs) -> None:
-    from .pipeline.roles import setup_roles
+    from pipeline_ops.pipeline.roles import setup_roles
 
     setup_roles()
 

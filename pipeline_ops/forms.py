@@ -4,7 +4,7 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from .pipeline.period import (
+from pipeline_ops.pipeline.period import (
     MAX_YEAR,
     MIN_YEAR,
     MONTH_ABBREVIATIONS,
@@ -13,7 +13,7 @@ from .pipeline.period import (
     PeriodError,
     report_type_for,
 )
-from .pipeline.registry import Stage
+from pipeline_ops.pipeline.registry import Stage
 
 MONTHS = [("", "—"), *((str(i), f"{i} {name}") for i, name in enumerate(MONTH_ABBREVIATIONS, 1))]
 REPORT_KINDS = {

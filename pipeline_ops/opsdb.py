@@ -17,8 +17,8 @@ import aiohttp
 import libsql_client
 from django.conf import settings
 
-from .pipeline.errors import PipelineError, first_line
-from .pipeline.paths import ops_db_url
+from pipeline_ops.pipeline.errors import PipelineError, first_line
+from pipeline_ops.pipeline.paths import ops_db_url
 
 Statement = tuple[str, list[Any]]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .pipeline.runs import launch
+from pipeline_ops.pipeline.runs import launch
 
 
 def execute_run(run_pk: int) -> str:

@@ -14,8 +14,8 @@ from django_q.conf import Conf
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
+from pipeline_ops.console.banner import workers
 from pipeline_ops.models import PipelineRun, ValidationIssue
-from pipeline_ops.pipeline.runs.banner import workers
 
 pytestmark = pytest.mark.django_db
 

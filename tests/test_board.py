@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from pipeline_ops.console.board import board
 from pipeline_ops.models import PipelineRun, ValidationIssue
-from pipeline_ops.pipeline.runs.freshness import board
 from pipeline_ops.pipeline.stages.sync import run_sync
 
 pytestmark = pytest.mark.django_db

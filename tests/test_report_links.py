@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline_ops.admin_display import local_time
+from pipeline_ops.admin.display import local_time
 from pipeline_ops.models import Entity, PipelineRun, Report, ReportBuild
 from pipeline_ops.pipeline.reports.links import build_path, stable_path
 

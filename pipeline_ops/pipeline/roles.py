@@ -2,7 +2,7 @@
 viewers look and download.
 
 Least privilege: of django-q2's models operators get only view and change of Schedule, and
-the Schedule admin (pipeline_ops.schedule_admin) limits that change to pausing and re-timing
+the Schedule admin (pipeline_ops.admin.schedules) limits that change to pausing and re-timing
 the product's own schedules. No role holds add/delete of schedules or any permission on
 django-q2's Task, Success, Failure or OrmQ admins (their "resubmit" re-runs stored code).
 """

@@ -3,10 +3,10 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from pipeline_ops.pipeline.runs.banner import banner
-from pipeline_ops.pipeline.runs.freshness import LEVELS, MONTHS, board
-from pipeline_ops.pipeline.runs.outcome import outcome
-from pipeline_ops.pipeline.runs.progress import progress
+from pipeline_ops.console.banner import banner
+from pipeline_ops.console.board import LEVELS, MONTHS, board
+from pipeline_ops.console.outcome import outcome
+from pipeline_ops.console.progress import progress
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 `/reports/<ENTITY>/builds/<build id>/<stem>.<ext>` for one earlier build.
 
 One place builds these links, for the admin, the run page and the e-mails (absolute, with
-settings.SITE_URL), and reads a file name back (`parse_file`) for pipeline_ops/views_reports.py.
+settings.SITE_URL), and reads a file name back (`parse_file`) for pipeline_ops/views/reports.py.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def run_publish(call: StageCall, ctx: StageContext) -> None:
     plan, dims = write_ops(entity, year, months, orders)
     mirrored = mirror(ctx.run.entity, dims)
     ctx.row_count = plan.orders
-    # What the run page says it replaced in the ops DB (runs/outcome.py).
+    # What the run page says it replaced in the ops DB (console/outcome.py).
     ctx.run.options = {**ctx.run.options, "published": [plan.orders, plan.payments]}
     tell(call, ctx, (
         f"Published {entity} {year} month {months}: {plan.orders} orders"

@@ -11,9 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .models import PipelineRun
-from .pipeline.runs import control, stopping
-from .pipeline.runs.outcome import run_title
+from pipeline_ops.console.outcome import run_title
+from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline.runs import control, stopping
 
 LAUNCH = "pipeline_ops.launch_pipelinerun"  # operators: launch, cancel and re-run
 

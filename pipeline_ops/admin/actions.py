@@ -3,8 +3,8 @@
 Each launchable stage of the registry becomes one admin action; choosing it shows that
 stage's launch form (forms.LaunchForm: only the fields the stage takes) and then queues one
 run per selected entity and opens it: the run's page for one entity, the run list filtered
-to the entities for several. Kept apart from admin.py (with ReadOnlyAdmin, shared by
-admin_intake.py) so the ModelAdmin registrations stay short.
+to the entities for several. Kept apart from admin/entities.py (with ReadOnlyAdmin, shared by
+admin/intake.py) so the ModelAdmin registrations stay short.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from pipeline_ops.forms import LaunchForm
+from pipeline_ops.models import Entity, PipelineRun
+from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs.launch import Work, enqueue
-
-from .forms import LaunchForm
-from .models import Entity, PipelineRun
-from .pipeline import registry
-from .pipeline.errors import PipelineError
 
 # One admin action per launchable stage of the registry; a chain runs its children.
 ACTIONS = {stage.name: stage for stage in registry.launchable()}

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.status import Stat
 
+from pipeline_ops.console.board import blocks
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.runs.freshness import blocks
 
 log = logging.getLogger(__name__)
 

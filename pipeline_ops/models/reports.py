@@ -1,6 +1,6 @@
 """Report builds, subscriptions and deliveries (docs/reports.md).
 
-A `Report` (models.py) is one stable address, `/reports/<ENTITY>/<stem>.<ext>`, updated in
+A `Report` is one stable address, `/reports/<ENTITY>/<stem>.<ext>`, updated in
 place on every build; each build is kept as a `ReportBuild` with its own copy of the files.
 A `ReportSubscription` asks for every scheduled build of an entity's report type (and unit)
 by e-mail; a `ReportDelivery` records one mail of one build to one subscriber.
@@ -12,6 +12,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from pipeline_ops.models.entities import Entity
+from pipeline_ops.models.runs import PipelineRun
 
 REPORT_TYPE_CHOICES = [("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly")]
 
@@ -99,3 +102,37 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.build.report} → {self.recipient} ({self.status})"
+
+
+class Report(models.Model):
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="reports")
+    year = models.IntegerField()
+    month_start = models.IntegerField()
+    month_end = models.IntegerField()
+    type = models.CharField(max_length=16)
+    label = models.CharField(max_length=32)
+    unit = models.CharField(max_length=16, blank=True)  # blank: the whole entity
+    # The file name without extension: `/reports/<ENTITY>/<stem>.<ext>` always serves the
+    # latest build, so a rebuild updates this row (earlier builds: `builds`).
+    stem = models.CharField(max_length=64)
+    json_path = models.CharField(max_length=500)
+    html_path = models.CharField(max_length=500, blank=True)
+    xlsx_path = models.CharField(max_length=500, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    run = models.ForeignKey(
+        PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-updated", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("entity", "stem"), name="one_report_per_stem")
+        ]
+
+    def __str__(self) -> str:
+        if self.stem:  # the file name without extension, e.g. IONS-2026-02-TM, IONS-2026
+            return self.stem
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.entity_id and self.entity.code} {self.label}{unit}"

@@ -1,4 +1,4 @@
-"""Permission-checked downloads and the run progress endpoint (admin-wrapped in admin.py)."""
+"""Permission-checked downloads and the run progress endpoint (admin-wrapped in admin/entities.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils._os import safe_join
 
-from pipeline_ops.pipeline.runs.progress import progress_payload
-
-from .models import PipelineRun, Report
-from .pipeline.paths import data_dir
+from pipeline_ops.console.progress import progress_payload
+from pipeline_ops.models import PipelineRun, Report
+from pipeline_ops.pipeline.paths import data_dir
 
 KINDS = {"json": "json_path", "html": "html_path", "xlsx": "xlsx_path", "preview": "html_path"}
 
@@ -35,7 +34,7 @@ def _inside_reports(stored: str) -> Path:
 
 
 # A report's HTML is a document, not an app: its inline <style> applies, no script runs
-# (sandbox). Also the policy of the stable addresses (views_reports.py).
+# (sandbox). Also the policy of the stable addresses (views/reports.py).
 REPORT_CSP = csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
 
 

@@ -1,17 +1,12 @@
 """How the admin shows things: the site's titles, times in TIME_ZONE with the zone's name,
-numbers with thousands separators. Imported by admin.py (the titles are set on import)."""
+numbers with thousands separators."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
-
-admin.site.site_header = "Atlas Ops"
-admin.site.site_title = "Atlas Ops"
-admin.site.index_title = "Operations console"
 
 EMPTY = "—"
 

@@ -14,12 +14,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .admin_actions import ReadOnlyAdmin
-from .admin_display import EMPTY, local_time
-from .admin_filters import UnitFilter
-from .models import Report, ReportBuild
-from .pipeline.reports import links
-from .views import download_file, download_report
+from pipeline_ops.admin.actions import ReadOnlyAdmin
+from pipeline_ops.admin.display import EMPTY, local_time
+from pipeline_ops.admin.filters import UnitFilter
+from pipeline_ops.models import Report, ReportBuild
+from pipeline_ops.pipeline.reports import links
+from pipeline_ops.views.downloads import download_file, download_report
 
 FILE_TYPES = ("html", "json", "xlsx")
 SHOWN_BUILDS = 100  # the page stays light for a report rebuilt every night for years

@@ -18,14 +18,14 @@ from django.urls import path, reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.csrf import csrf_protect
 
-from .forms import DecisionForm, UploadForm
-from .models import Entity, WorkbookVersion
-from .pipeline.errors import PipelineError
-from .pipeline.intake import decide, versions
-from .pipeline.intake.files import open_upload
-from .pipeline.intake.recovery import recover_versions
-from .pipeline.period import MONTH_ABBREVIATIONS
-from .pipeline.workbook.limits import limit
+from pipeline_ops.forms import DecisionForm, UploadForm
+from pipeline_ops.models import Entity, WorkbookVersion
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.intake import decide, versions
+from pipeline_ops.pipeline.intake.files import open_upload
+from pipeline_ops.pipeline.intake.recovery import recover_versions
+from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.pipeline.workbook.limits import limit
 
 UPLOAD_PERMISSION = "pipeline_ops.add_workbookversion"
 ACCEPT_PERMISSION = "pipeline_ops.accept_workbookversion"

@@ -16,9 +16,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
-from .models import Report, ReportBuild
-from .pipeline.reports.links import parse_file
-from .views import REPORT_CSP, _inside_reports
+from pipeline_ops.models import Report, ReportBuild
+from pipeline_ops.pipeline.reports.links import parse_file
+from pipeline_ops.views.downloads import REPORT_CSP, _inside_reports
 
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",

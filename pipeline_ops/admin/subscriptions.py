@@ -17,12 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .admin_actions import ReadOnlyAdmin
-from .admin_display import local_time
-from .models import Entity, ReportDelivery, ReportSubscription
-from .models_reports import REPORT_TYPE_CHOICES
-from .pipeline.cli import UNITS
-from .pipeline.reports import delivery, subscriptions
+from pipeline_ops.admin.actions import ReadOnlyAdmin
+from pipeline_ops.admin.display import local_time
+from pipeline_ops.models import Entity, ReportDelivery, ReportSubscription
+from pipeline_ops.models.reports import REPORT_TYPE_CHOICES
+from pipeline_ops.pipeline.cli import UNITS
+from pipeline_ops.pipeline.reports import delivery, subscriptions
 
 MANAGE = "pipeline_ops.change_reportsubscription"  # operators: everyone's subscriptions
 SUBSCRIBE = "pipeline_ops.view_report"  # whoever may read reports may ask for them by mail

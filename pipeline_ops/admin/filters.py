@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from pipeline_ops.admin_lookups import lookup_id
+from pipeline_ops.console.banner import failed_recently
+from pipeline_ops.console.outcome import family
 from pipeline_ops.pipeline.period import UNITS
-from pipeline_ops.pipeline.runs.banner import failed_recently
-from pipeline_ops.pipeline.runs.outcome import family
+from pipeline_ops.site import lookup_id
 
 
 class RecentFailureFilter(admin.SimpleListFilter):

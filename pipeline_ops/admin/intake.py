@@ -15,14 +15,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
-from .admin_actions import ReadOnlyAdmin
-from .admin_lookups import lookup_id
-from .forms import DecisionForm
-from .models import WorkbookChange, WorkbookVersion
-from .pipeline.errors import PipelineError
-from .pipeline.intake import decide
-from .pipeline.period import MONTH_ABBREVIATIONS
-from .views_intake import (
+from pipeline_ops.admin.actions import ReadOnlyAdmin
+from pipeline_ops.forms import DecisionForm
+from pipeline_ops.models import WorkbookChange, WorkbookVersion
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.intake import decide
+from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.site import lookup_id
+from pipeline_ops.views.intake import (
     ACCEPT_PERMISSION,
     RESTORABLE,
     decide_version,

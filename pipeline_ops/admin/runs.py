@@ -1,5 +1,5 @@
 """The run list's level filter and run control for PipelineRunAdmin: the Cancel and Re-run
-actions, and the URLs of the run page's buttons (views_runs.py). The work itself is done by
+actions, and the URLs of the run page's buttons (views/runs.py). The work itself is done by
 pipeline/runs/control.py; these only ask it and say what happened."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from .pipeline.runs import control, stopping
-from .views_runs import cancel_run, rerun_run, stop_run
+from pipeline_ops.pipeline.runs import control, stopping
+from pipeline_ops.views.runs import cancel_run, rerun_run, stop_run
 
 
 class RunLevelFilter(admin.SimpleListFilter):

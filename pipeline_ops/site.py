@@ -67,6 +67,10 @@ class AtlasAdminSite(AdminSite):
     """The default admin site: every admin registered on it gets SafeLookupsMixin, so no
     ModelAdmin (a third-party one included) can be registered without it."""
 
+    site_header = "Atlas Ops"
+    site_title = "Atlas Ops"
+    index_title = "Operations console"
+
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         base = admin_class or ModelAdmin
         if not issubclass(base, SafeLookupsMixin):
@@ -78,4 +82,4 @@ class AtlasAdminSite(AdminSite):
 class AtlasAdminConfig(AdminConfig):
     """django.contrib.admin with AtlasAdminSite as `admin.site` (config/settings.py)."""
 
-    default_site = "pipeline_ops.admin_lookups.AtlasAdminSite"
+    default_site = "pipeline_ops.site.AtlasAdminSite"

@@ -5,18 +5,17 @@ from django.contrib.admin.utils import unquote
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-# admin_intake: workbook versions and their diff; admin_reports: reports and their builds;
-# schedule_admin replaces django-q2's.
-from . import admin_intake, admin_reports, schedule_admin  # noqa: F401
-from .admin_actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
-from .admin_display import local_time, number  # also sets the site's titles
-from .admin_filters import RecentFailureFilter, RunFilter
-from .admin_runs import RunControlMixin, RunLevelFilter
-from .admin_subscriptions import EntitySubscriptionsMixin  # + subscription, delivery admins
-from .models import DimensionCache, Entity, PipelineRun, ValidationIssue
-from .pipeline.runs.outcome import run_title
-from .views import run_progress
-from .views_intake import UploadMixin
+from pipeline_ops.admin.actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
+from pipeline_ops.admin.display import local_time, number
+from pipeline_ops.admin.filters import RecentFailureFilter, RunFilter
+from pipeline_ops.admin.runs import RunControlMixin, RunLevelFilter
+from pipeline_ops.admin.subscriptions import (
+    EntitySubscriptionsMixin,  # + subscription, delivery admins
+)
+from pipeline_ops.console.outcome import run_title
+from pipeline_ops.models import DimensionCache, Entity, PipelineRun, ValidationIssue
+from pipeline_ops.views.downloads import run_progress
+from pipeline_ops.views.intake import UploadMixin
 
 
 @admin.register(Entity)
@@ -94,7 +93,7 @@ class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
     # Who launched it as text: a link to the user's page would refuse everyone but admins.
     readonly_fields = ("launched_by",)
     # Read-only admin: Django shows every field as text. The outcome (what, period, status,
-    # error, next step, what it made) is the page's header (runs/outcome.py); the record
+    # error, next step, what it made) is the page's header (console/outcome.py); the record
     # follows, the technical fields folded away.
     fieldsets = (
         (None, {"fields": (

@@ -1,0 +1,1 @@
+"""Views the admin wraps (login, staff, CSRF) and the report addresses."""
