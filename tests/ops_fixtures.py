@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from pipeline_ops import opsdb
+from pipeline_ops.models import Entity, MonthState
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.records import ensure_runs_table
 from pipeline_ops.pipeline.runs.warehouse import connect
@@ -93,7 +94,8 @@ _clock = [datetime(2026, 1, 1)]
 
 
 def record_run(con, entity: str, year: int, stage: str, *, month=None, status="success") -> None:
-    """A finished run record, each one later than the last (what publish compares)."""
+    """A finished run record, each one later than the last, and what it would have written
+    into the month-state record (what publish and report read)."""
     ensure_runs_table(con)
     _clock[0] += timedelta(seconds=1)
     con.execute(
@@ -101,6 +103,19 @@ def record_run(con, entity: str, year: int, stage: str, *, month=None, status="s
         " status) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [entity, year, month, stage, _clock[0], _clock[0], status],
     )
+    if status == "success":
+        _month_state(entity, year, stage, month, _clock[0].replace(tzinfo=UTC))
+
+
+def _month_state(entity: str, year: int, stage: str, month: int | None, at: datetime) -> None:
+    owner = Entity.objects.get(code=entity)
+    if stage == "load":
+        MonthState.objects.update_or_create(
+            entity=owner, year=year, month=month,
+            defaults={"has_data": True, "changed_at": at, "loaded_at": at, "changed_units": ["*"]},
+        )  # fmt: skip
+    elif stage == "transform":
+        MonthState.objects.filter(entity=owner, year=year).update(transformed_at=at)
 
 
 def record_warehouse_run(entity: str, year: int, stage: str, **kw) -> None:

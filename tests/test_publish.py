@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pipeline_ops import opsdb
-from pipeline_ops.models import DimensionCache, PipelineRun
+from pipeline_ops.models import DimensionCache, Entity, MonthState, PipelineRun
 from pipeline_ops.pipeline import blocks
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
@@ -192,9 +192,15 @@ def test_a_failure_in_the_last_statement_leaves_every_table_as_before(warehouse,
 
 
 def block(month: int, first: str = "FEB!D2 blank_student: Nama Siswa is blank") -> None:
+    """What a validation that blocked `month` writes: the warehouse's block (for dbt) and
+    the month's state (what publish reads)."""
     with pipeline_lock(), connect() as con:
         ensure_raw_tables(con)
-        blocks.store(con, "IONS", 2026, [month], {month: (1, first)})
+        blocks.store(con, "IONS", 2026, [month], {month: (1, first.split()[0], first)})
+    MonthState.objects.update_or_create(
+        entity=Entity.objects.get(code="IONS"), year=2026, month=month,
+        defaults={"blocked_errors": 1, "blocked_cell": first.split()[0], "blocked_issue": first},
+    )  # fmt: skip
 
 
 def test_it_refuses_a_month_validation_blocked_even_with_force(warehouse, data_dir):

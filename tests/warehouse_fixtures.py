@@ -24,6 +24,7 @@ duplicate invoice; `EDGE_*` rows by default).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -124,6 +125,18 @@ class BuiltWarehouse:
     programs: list[dict] = field(default_factory=list)
     targets: list[dict] = field(default_factory=list)
     sync_output: str = ""
+    # The month-state record the sync wrote (Django side): a copied warehouse comes with it.
+    month_states: list[dict] = field(default_factory=list)
+
+
+def restore_month_states(built: BuiltWarehouse, entity) -> None:
+    """The copied warehouse's month states, for the test's entity (runs are not copied)."""
+    from pipeline_ops.models import MonthState
+
+    runs = ("level_run", "changed_run", "published_run", "blocked_run", "failure_run")
+    for row in built.month_states:
+        fields = {k: v for k, v in row["fields"].items() if k not in (*runs, "entity")}
+        MonthState.objects.create(entity=entity, **fields)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
@@ -210,9 +223,11 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     workbooks.standard_workbook(data_dir / "sources" / ENTITY / f"{ENTITY}-{YEAR}.xlsx")
     sync = manage(data_dir, "sync", "--entity", ENTITY, "--year", str(YEAR), private_db=True)
     orders, programs, targets = standard_rows()
+    states = manage(data_dir, "dumpdata", "pipeline_ops.MonthState", private_db=True).stdout
     return BuiltWarehouse(
         data_dir / "warehouse.duckdb", data_dir, orders=orders, programs=programs,
         targets=targets, sync_output=sync.stdout + sync.stderr,
+        month_states=json.loads(states),
     )  # fmt: skip
 
 
@@ -220,4 +235,5 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 def warehouse(built_warehouse: BuiltWarehouse, data_dir: Path, entity) -> Path:
     target = data_dir / "warehouse.duckdb"
     shutil.copyfile(built_warehouse.path, target)
+    restore_month_states(built_warehouse, entity)
     return target

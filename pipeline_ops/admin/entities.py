@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from pipeline_ops.admin.actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
 from pipeline_ops.admin.display import local_time, number
-from pipeline_ops.admin.filters import RecentFailureFilter, RunFilter
+from pipeline_ops.admin.filters import OpenFailureFilter, RunFilter
 from pipeline_ops.admin.runs import RunControlMixin, RunLevelFilter
 from pipeline_ops.admin.subscriptions import (
     EntitySubscriptionsMixin,  # + subscription, delivery admins
@@ -81,7 +81,7 @@ class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
     )  # fmt: skip
     # Top-level runs unless asked for child stages; cancel / re-run come from RunControlMixin.
     list_filter = (
-        RunLevelFilter, ActiveFilter, RecentFailureFilter, "status", "stage", "entity", "trigger",
+        RunLevelFilter, ActiveFilter, OpenFailureFilter, "status", "stage", "entity", "trigger",
         "created",
     )  # fmt: skip
     list_select_related = ("entity", "triggered_by")

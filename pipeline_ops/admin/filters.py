@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from pipeline_ops.console.banner import failed_recently
+from pipeline_ops.console.banner import failing
 from pipeline_ops.console.outcome import family
 from pipeline_ops.pipeline.period import UNITS
 from pipeline_ops.site import lookup_id
 
 
-class RecentFailureFilter(admin.SimpleListFilter):
-    """`?failed=24h`: launched runs that failed in the last 24 hours (the banner's count)."""
+class OpenFailureFilter(admin.SimpleListFilter):
+    """`?failed=open`: failures no later success of the same work has cleared (the banner's
+    count, read from the month-state record)."""
 
-    title = "recent failures"
+    title = "failures"
     parameter_name = "failed"
 
     def lookups(self, request, model_admin):
-        return (("24h", "Failed in the last 24 h"),)
+        return (("open", "Open (not cleared since)"),)
 
     def queryset(self, request, queryset):
-        return failed_recently(queryset) if self.value() == "24h" else queryset
+        return failing(queryset) if self.value() == "open" else queryset
 
 
 class RunFilter(admin.SimpleListFilter):

@@ -1,7 +1,8 @@
-"""The admin index banner: what needs a person now. Failed runs of the last 24 hours,
-blocked months, and whether a django-q2 worker is there to take queued runs.
+"""The admin index banner: what needs a person now. Open failures (failures no later
+success of the same work has cleared, read from the month-state record), blocked months,
+and whether a django-q2 worker is there to take queued runs.
 
-Reads the Django mirrors and django-q2's cluster stats (`Stat.get_all()`: the broker's
+Reads the Django records and django-q2's cluster stats (`Stat.get_all()`: the broker's
 cache with the ORM broker, Redis with Redis); never the warehouse.
 """
 
@@ -9,28 +10,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 from django_q.conf import Conf
 from django_q.status import Stat
 
-from pipeline_ops.console.board import blocks
-from pipeline_ops.models import PipelineRun
+from pipeline_ops.models import MonthState, PipelineRun
+from pipeline_ops.pipeline.state.read import open_failures
 
 log = logging.getLogger(__name__)
 
-FAILURE_WINDOW = timedelta(hours=24)
 
-
-def failed_recently(runs: QuerySet | None = None, now: datetime | None = None) -> QuerySet:
-    """Launched runs (no parent: a sync's failed stage counts once, as its sync) that failed
-    within FAILURE_WINDOW."""
-    since = (now or timezone.now()) - FAILURE_WINDOW
+def failing(runs: QuerySet | None = None) -> QuerySet:
+    """The runs whose failure is still open (the banner's count, its link's list)."""
     runs = PipelineRun.objects.all() if runs is None else runs
-    finished = Q(completed_at__gte=since) | Q(completed_at__isnull=True, created__gte=since)
-    return runs.filter(finished, status=PipelineRun.Status.FAILED, parent__isnull=True)
+    return runs.filter(pk__in=open_failures())
 
 
 @dataclass(frozen=True)
@@ -58,17 +52,18 @@ def workers() -> Workers:
 
 @dataclass(frozen=True)
 class Banner:
-    failed: int  # launched runs that failed in the last 24 h
-    blocked: int  # (entity, year, month) cells validation blocks, active entities
+    failed: int  # failures nothing has cleared yet (months' work and reports)
+    blocked: int  # (entity, year, month) records validation blocks, active entities
     queued: int  # launched runs waiting for a worker
     workers: Workers
 
 
 def banner() -> Banner:
     queued = PipelineRun.objects.filter(status=PipelineRun.Status.QUEUED, parent__isnull=True)
+    blocked = MonthState.objects.filter(entity__active=True, blocked_errors__gt=0)
     return Banner(
-        failed=failed_recently().count(),
-        blocked=len(blocks(entity__active=True)),
+        failed=len(open_failures()),
+        blocked=blocked.count(),
         queued=queued.count(),
         workers=workers(),
     )

@@ -1,61 +1,52 @@
-"""The freshness board (admin index): per entity and month, the furthest stage that
-succeeded, the latest failure nobody has fixed since, the months validation blocks, and
-stale flags where the data under the marts, the ops DB or a report changed.
+"""The board on the admin index: per entity and month, what the month-state record says.
 
-"Changed" is read from the run mirror: a `load` records the hash of the workbook its data
-came from (`source_file_hash`), so a later load of a different workbook changes the data
-under whatever was made before it, and a re-sync of the same workbook changes nothing.
-
-Reads the Django mirrors only (runs, validation issues); web requests never open the
-warehouse.
+Each cell is the whole entity's month: the furthest stage that succeeded, blocked (count,
+first cell), stale (what was made before the data changed) and the open failure of the
+month's work. Unit reports are a detail of the cell (a TM/DR mark), and reports over more
+than one month sit in the row's Reports column: a failed yearly report marks that report,
+never the months' data. Nothing here decides a state (pipeline/state/read.py does).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import F
-
-from pipeline_ops.models import Entity, PipelineRun, ValidationIssue
+from pipeline_ops.models import Entity, MonthState, PipelineRun, ReportState
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.pipeline.runs.records import root_of
+from pipeline_ops.pipeline.state.read import reports_over, stale_for
 
 LEVELS = tuple((stage.name, stage.level) for stage in registry.levels())
 LEVEL_OF = {stage: i for i, (stage, _) in enumerate(LEVELS)}
 MONTHS = MONTH_ABBREVIATIONS
-SUCCESS, FAILED = PipelineRun.Status.SUCCESS, PipelineRun.Status.FAILED
-LOAD, PUBLISH, REPORT = "load", "publish", "report"
-# What was made from the loaded data, and what the stale flag calls it.
-MADE_FROM_DATA = (("transform", "the marts"), (PUBLISH, "the ops DB"), (REPORT, "the report"))
-FIELDS = (
-    "id", "entity_id", "parent_id", "year", "month", "month_end", "stage", "status",
-    "completed_at", "source_file_hash", "error_message", "options",
-)  # fmt: skip
-
-
-def _containing(name: str) -> set[str]:
-    """The stage and every stage that runs it (transform: sync, chain)."""
-    found = {name}
-    for stage in registry.STAGES.values():
-        if name in stage.children:
-            found |= _containing(stage.name)
-    return found
-
-
-# A later success of any of these settles a failure of the key stage.
-SETTLED_BY = {name: _containing(name) for name in registry.STAGES}
 
 
 @dataclass(frozen=True)
 class Failure:
-    run: PipelineRun  # the stage that failed (the deepest failed run)
+    run: PipelineRun  # the stage that failed
     root: PipelineRun  # what was launched: its page tells the whole story
+    clears: str = ""
 
     @property
     def error(self) -> str:
-        if self.root.status == FAILED and self.root.error_message:
+        if self.root.status == PipelineRun.Status.FAILED and self.root.error_message:
             return self.root.error_message
         return self.run.error_message
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A report shown beside the months: `TM ✔`, `Q1 ✖`, `2026 ⚠`."""
+
+    label: str
+    state: ReportState
+
+    @property
+    def word(self) -> str:
+        if self.state.failure_run_id:
+            return "failed"
+        return "stale" if self.state.stale_since else "built"
 
 
 @dataclass
@@ -63,10 +54,12 @@ class Cell:
     month: int
     level: int = -1
     blocked: str = ""  # the month's first validation error, when errors block it
+    blocked_errors: int = 0
     blocked_by: PipelineRun | None = None  # the launched run whose validation found it
-    failure: Failure | None = None  # the newest failure not fixed since
-    unpublished: bool = False  # reported, but no publish of the month ever succeeded
-    stale_for: list[str] = field(default_factory=list)  # made before the data changed
+    failure: Failure | None = None
+    unpublished: bool = False  # reported, but never published
+    stale_for: list[str] = field(default_factory=list)
+    units: list[Mark] = field(default_factory=list)  # the month's own reports, as details
 
     @property
     def label(self) -> str:
@@ -81,132 +74,48 @@ class Cell:
         return bool(self.stale_for)
 
 
-def _covers(run: PipelineRun, month: int) -> bool:
-    return run.month is None or run.month <= month <= (run.month_end or run.month)
+def _failure(run: PipelineRun | None, clears: str) -> Failure | None:
+    return Failure(run, root_of(run), clears) if run is not None else None
 
 
-def _open_failure(covering: list[PipelineRun], skip: set[int]) -> PipelineRun | None:
-    """The newest failed run (newest first in `covering`) that no later success of its
-    stage, or of a stage running it, settled, and that no later attempt of the same stage
-    replaced (a later failure of it is the news instead)."""
-    succeeded: set[str] = set()
-    attempted: set[str] = set()
-    for run in covering:
-        if run.status == SUCCESS:
-            succeeded.add(run.stage)
-            continue
-        settled = run.stage in attempted or SETTLED_BY.get(run.stage, {run.stage}) & succeeded
-        if run.pk not in skip and not settled:
-            return run
-        attempted.add(run.stage)
-    return None
-
-
-def _data_changed_after(loads: list[PipelineRun], made: PipelineRun) -> bool:
-    """A load after `made` brought data from another workbook than the one it was made
-    from (`loads` newest first)."""
-    before = next((r.source_file_hash for r in loads if r.completed_at <= made.completed_at), None)
-    return any(r.source_file_hash != before for r in loads if r.completed_at > made.completed_at)
-
-
-def _stale_for(done: list[PipelineRun]) -> list[str]:
-    loads = [run for run in done if run.stage == LOAD]
-    found = []
-    for stage, what in MADE_FROM_DATA:
-        made = next((run for run in done if run.stage == stage), None)
-        if made is not None and _data_changed_after(loads, made):
-            found.append(what)
-    return found
-
-
-def _root(run: PipelineRun, by_id: dict[int, PipelineRun]) -> PipelineRun:
-    while run.parent_id in by_id:
-        run = by_id[run.parent_id]
-    return run
-
-
-def _has_no_data(month: int, done: list[PipelineRun]) -> bool:
-    """The newest load covering `month` found no sheet for it (a January–March workbook
-    has no April): nothing was made for the month, whatever a whole-year run covers."""
-    load = next((run for run in done if run.stage == LOAD), None)
-    loaded = load.options.get("months_loaded") if load is not None else None
-    return loaded is not None and month not in loaded
-
-
-def _cell(month: int, runs: list[PipelineRun], skip: set[int], by_id: dict) -> Cell:
-    covering = [run for run in runs if _covers(run, month)]
-    done = [run for run in covering if run.status == SUCCESS]
-    if _has_no_data(month, done):
-        return Cell(month)
-    cell = Cell(month, stale_for=_stale_for(done))
-    cell.level = max((LEVEL_OF[r.stage] for r in done if r.stage in LEVEL_OF), default=-1)
-    reported = LEVEL_OF.get(REPORT) == cell.level
-    cell.unpublished = reported and not any(run.stage == PUBLISH for run in done)
-    failed = _open_failure(covering, skip)
-    cell.failure = Failure(failed, _root(failed, by_id)) if failed else None
+def _cell(state: MonthState | None, month: int, reports: list[ReportState]) -> Cell:
+    cell = Cell(month)
+    if state is None:
+        return cell
+    cell.failure = _failure(state.failure_run, state.failure_clears)
+    if state.blocked_errors:
+        cell.blocked, cell.blocked_errors = state.blocked_issue, state.blocked_errors
+        cell.blocked_by = root_of(state.blocked_run) if state.blocked_run else None
+    if not state.has_data:
+        return cell
+    cell.level = LEVEL_OF.get(state.level, -1)
+    cell.unpublished = state.level == "report" and state.published_at is None
+    cell.stale_for = stale_for(state, reports)
+    cell.units = [  # the month's unit reports, and its entity report when it needs a look
+        Mark(r.unit or "report", r) for r in reports
+        if r.type == "monthly" and r.month_start == month
+        and (r.unit or r.failure_run_id or r.stale_since)
+    ]  # fmt: skip
     return cell
 
 
-def _finished_runs(year: int) -> tuple[dict[int, list[PipelineRun]], dict[int, PipelineRun]]:
-    """Per entity its succeeded and failed runs of `year`, newest first; and every run of
-    the year by id (parents of failed runs may still be running)."""
-    runs = list(
-        PipelineRun.objects.filter(year=year)
-        .only(*FIELDS)
-        .order_by(F("completed_at").desc(nulls_last=True), "-id")
+def _row_marks(reports: list[ReportState]) -> list[Mark]:
+    """Reports over more than one month (and entity reports that failed before a month was
+    known): they belong to their period, not to a month's cell."""
+    return [
+        Mark(r.stem.split("-", 2)[-1] if r.stem.count("-") >= 2 else str(r.year), r)
+        for r in reports if r.type != "monthly" or r.month_start is None
+    ]  # fmt: skip
+
+
+def board(year: int) -> list[tuple[Entity, list[Cell], list[Mark]]]:
+    states = MonthState.objects.filter(year=year, entity__active=True).select_related(
+        "failure_run__parent", "blocked_run__parent"
     )
-    by_entity: dict[int, list[PipelineRun]] = {}
-    for run in runs:
-        if run.completed_at is not None and run.status in (SUCCESS, FAILED):
-            by_entity.setdefault(run.entity_id, []).append(run)
-    return by_entity, {run.pk: run for run in runs}
-
-
-def _not_news(by_id: dict[int, PipelineRun], year: int) -> set[int]:
-    """Failed runs the board does not show as failures: parents of a failed run (the
-    child is shown), and validations that failed by blocking months (shown as blocked)."""
-    parents = {r.parent_id for r in by_id.values() if r.status == FAILED and r.parent_id}
-    blocking = ValidationIssue.objects.filter(year=year, severity="error", run__isnull=False)
-    return parents | set(blocking.values_list("run_id", flat=True).distinct())
-
-
-def _blocking_runs(year: int, by_id: dict[int, PipelineRun]) -> dict[tuple[int, int], PipelineRun]:
-    """(entity id, month) → what was launched (a sync, a chain) when validation found the
-    month's newest errors: the blocked cell links its page, which says what to do next."""
-    errors = ValidationIssue.objects.filter(year=year, severity="error", run__isnull=False)
-    found: dict[tuple[int, int], PipelineRun] = {}
-    for entity_id, month, run_id in errors.order_by("-run_id").values_list(
-        "entity_id", "month", "run_id"
-    ):
-        for each in [month] if month else range(1, 13):
-            if run_id in by_id:
-                found.setdefault((entity_id, each), _root(by_id[run_id], by_id))
-    return found
-
-
-def board(year: int) -> list[tuple[Entity, list[Cell]]]:
-    by_entity, by_id = _finished_runs(year)
-    skip = _not_news(by_id, year)
-    found, found_by = blocks(year=year), _blocking_runs(year, by_id)
+    by_key = {(s.entity_id, s.month): s for s in states}
     rows = []
     for entity in Entity.objects.filter(active=True):
-        runs = by_entity.get(entity.pk, [])
-        cells = [_cell(month, runs, skip, by_id) for month in range(1, 13)]
-        for cell in cells:
-            cell.blocked = found.get((entity.pk, year, cell.month), "")
-            cell.blocked_by = found_by.get((entity.pk, cell.month)) if cell.blocked else None
-        rows.append((entity, cells))
+        reports = reports_over(entity.pk, year)
+        cells = [_cell(by_key.get((entity.pk, m)), m, reports) for m in range(1, 13)]
+        rows.append((entity, cells, _row_marks(reports)))
     return rows
-
-
-def blocks(**where) -> dict[tuple[int, int, int], str]:
-    """(entity id, year, month) → its first error, the way validate blocks months
-    (blocks.py): an error in a month sheet blocks that month, one in REFERENSI every month.
-    `where` filters the validation issues (year=2026, entity__active=True)."""
-    errors = ValidationIssue.objects.filter(severity="error", **where).order_by("-month", "id")
-    found: dict[tuple[int, int, int], str] = {}
-    for issue in errors.only("entity_id", "year", "month", "cell", "rule", "message"):
-        text = f"{issue.cell} {issue.rule}: {issue.message}"
-        for month in [issue.month] if issue.month else range(1, 13):
-            found.setdefault((issue.entity_id, issue.year, month), text)
-    return found

@@ -7,8 +7,10 @@ from pipeline_ops.models.entities import DimensionCache, Entity
 from pipeline_ops.models.intake import WorkbookChange, WorkbookVersion
 from pipeline_ops.models.reports import Report, ReportBuild, ReportDelivery, ReportSubscription
 from pipeline_ops.models.runs import PipelineRun, ValidationIssue
+from pipeline_ops.models.state import MonthState, ReportState
 
 __all__ = [
-    "DimensionCache", "Entity", "PipelineRun", "Report", "ReportBuild", "ReportDelivery",
-    "ReportSubscription", "ValidationIssue", "WorkbookChange", "WorkbookVersion",
+    "DimensionCache", "Entity", "MonthState", "PipelineRun", "Report", "ReportBuild",
+    "ReportDelivery", "ReportState", "ReportSubscription", "ValidationIssue", "WorkbookChange",
+    "WorkbookVersion",
 ]  # fmt: skip

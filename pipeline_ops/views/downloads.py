@@ -1,4 +1,4 @@
-"""Permission-checked downloads and the run progress endpoint (admin-wrapped in admin/entities.py)."""
+"""Permission-checked downloads and the run progress endpoint (admin-wrapped: admin/)."""
 
 from __future__ import annotations
 

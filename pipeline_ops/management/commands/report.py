@@ -32,7 +32,8 @@ class Command(ReportCommand):
     help = (
         "Build a report (format → present): JSON, HTML and XLSX in <data>/reports/<ENTITY>/. "
         "Monthly by default (--month 2); --type quarterly --month 1-3; --type yearly. "
-        "--email mails it to its subscribers now."
+        "--email mails it to its subscribers now. Blocked months are withheld from a "
+        "quarterly, yearly or range report; --strict refuses instead."
     )
     stage = "report"
 
@@ -41,10 +42,14 @@ class Command(ReportCommand):
         parser.add_argument(
             "--email", action="store_true", help="mail it to its subscribers (docs/reports.md)"
         )
+        parser.add_argument(
+            "--strict", action="store_true",
+            help="refuse a report over any blocked month instead of withholding it",
+        )  # fmt: skip
 
     def options(self, flags: dict) -> dict:
         self.email = flags["email"]
-        return {**super().options(flags), "email": flags["email"]}
+        return {**super().options(flags), "email": flags["email"], "strict": flags["strict"]}
 
     def done(self, run) -> None:
         """With --email: send right away, one line per subscriber. A failed send does not

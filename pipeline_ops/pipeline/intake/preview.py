@@ -15,7 +15,7 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake.diff import diff_orders, month_totals
 from pipeline_ops.pipeline.paths import extracts_dir
 from pipeline_ops.pipeline.stages.extract import extract_workbook
-from pipeline_ops.pipeline.stages.load import load_extracts, month_files
+from pipeline_ops.pipeline.stages.load import load_extracts, month_files, problem_months
 from pipeline_ops.pipeline.stages.validate import ISSUE_COLUMNS, issue_order
 from pipeline_ops.pipeline.text import printable
 from pipeline_ops.pipeline.workbook.reader import Workbook
@@ -52,7 +52,7 @@ def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
         totals = (month_totals(con, old), month_totals(con, new))
     summary = summarise(issues, counts, totals, extracted.row_count)
     summary["touched_months"] = touched  # where orders changed, arrived or left
-    summary["sheets"] = sorted([*extracted.orders, *extracted.blank])
+    summary["sheets"] = sorted([*extracted.orders, *extracted.blank, *extracted.problems])
     return Preview(extracted.sha256, base, summary, changes)
 
 
@@ -88,11 +88,15 @@ def _covers_every_month(current: Path, kept: list[Path]) -> bool:
 
 
 def _issues(con: duckdb.DuckDBPyConnection, entity: str, year: int, directory: Path) -> list:
-    files = month_files(directory, None) if list(directory.glob("orders-*.parquet")) else {}
     if not (directory / "programs.parquet").exists():
         return []
-    load_extracts(con, entity, year, files, directory, sorted(files))
-    params = {"entity": entity, "year": year, "months": sorted(files) or [0]}
+    broken = problem_months(directory, range(1, 13))
+    files = (
+        month_files(directory, None) if list(directory.glob("orders-*.parquet")) or broken else {}
+    )
+    months = sorted({*files, *broken})
+    load_extracts(con, entity, year, files, directory, months)
+    params = {"entity": entity, "year": year, "months": months or [0]}
     rows = con.execute(f"SELECT {', '.join(ISSUE_COLUMNS)} FROM ({ISSUES_SQL})", params)
     ordered = sorted(rows.fetchall(), key=issue_order)
     return [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in ordered]

@@ -180,9 +180,3 @@ def get_last_run(
         params += [month, month]
     row = con.execute(sql + " ORDER BY completed_at DESC, id DESC LIMIT 1", params).fetchone()
     return dict(zip(RUN_COLUMNS, row, strict=True)) if row else None
-
-
-def transform_is_behind(loaded_at, built_at) -> bool:
-    """Data was loaded after the last transform built from it (or nothing was built): the
-    marts, and whatever was made from them, may be out of date."""
-    return loaded_at is not None and (built_at is None or built_at < loaded_at)

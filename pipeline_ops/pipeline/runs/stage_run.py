@@ -21,6 +21,7 @@ from pipeline_ops.pipeline.runs.records import (
 )
 from pipeline_ops.pipeline.runs.recovery import recover
 from pipeline_ops.pipeline.runs.warehouse import connect
+from pipeline_ops.pipeline.state.record import record
 
 
 @dataclass
@@ -33,6 +34,8 @@ class StageContext:
     source_file_hash: str | None = None
     lines: list[str] = field(default_factory=list)
     outcome: str = "success"  # or "partial": did what it was asked, not all there is
+    # What the stage decided, written into the month-state record as the run completes.
+    verdict: dict = field(default_factory=dict)
 
     def log(self, line: str) -> None:
         self.lines.append(line)
@@ -103,3 +106,4 @@ def _finish(ctx: StageContext, status: str, error: str) -> None:
             source_file_hash=ctx.source_file_hash,
             log="\n".join(ctx.lines),
         )
+    record(ctx.run, ctx.verdict)

@@ -20,13 +20,13 @@ from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.blocks import BlockedMonths
 from pipeline_ops.pipeline.errors import PipelineError, Unexpected
 from pipeline_ops.pipeline.paths import source_workbook, sources_dir
-from pipeline_ops.pipeline.runs import records
 from pipeline_ops.pipeline.runs import stage_run as wrapper
 from pipeline_ops.pipeline.runs.calls import Printer, StageCall
 from pipeline_ops.pipeline.runs.locking import pipeline_lock
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages import transform
 from pipeline_ops.pipeline.stages.sync import run_children
+from pipeline_ops.pipeline.state import read as state
 from pipeline_ops.pipeline.workbook.sources import source_sha256
 
 Pair = tuple[str, int]
@@ -68,20 +68,10 @@ def workbook_years() -> list[tuple[Entity, int]]:
     return found
 
 
-def unchanged(con, entity: Entity, year: int) -> bool:
+def unchanged(entity: Entity, year: int) -> bool:
     path = source_workbook(entity.code, year, entity.source_dir)
     current = source_sha256(path)  # never a FIFO or a link out of the folder
-    if current is None:
-        return False  # missing or refused: its sync says why
-    scope = {"entity": entity.code, "year": year}
-    extract = records.get_last_run(con, stage="extract", **scope)
-    if extract is None or extract["source_file_hash"] != current:
-        return False
-    load = records.get_last_run(con, stage="load", **scope)
-    built = records.get_last_run(con, stage="transform", **scope)
-    return not records.transform_is_behind(
-        load and load["completed_at"], built and built["completed_at"]
-    )
+    return current is not None and state.synced(entity.code, year, current)
 
 
 def sync_all(
@@ -94,10 +84,11 @@ def sync_all(
     """Sync every active entity's workbook-years (or the changed ones) with one dbt build;
     `trigger` names who asked (the nightly schedule says "schedule")."""
     say = out or (lambda _line: None)
-    with pipeline_lock({"stage": "sync --all"}, on_wait=on_wait), connect() as con:
+    # The warehouse stays open across the batch: one connection for every stage in it.
+    with pipeline_lock({"stage": "sync --all"}, on_wait=on_wait), connect():
         todo, outcomes = [], []
         for entity, year in workbook_years():
-            if changed_only and unchanged(con, entity, year):
+            if changed_only and unchanged(entity, year):
                 outcomes.append(Outcome(entity.code, year, "unchanged"))
             else:
                 todo.append((entity.code, year))

@@ -1,10 +1,12 @@
 """`extract`: source workbook → typed Parquet files under extracts/<E>/<Y>/ (docs/workbooks.md).
 
 Files written (all-or-nothing: built in a temp folder, then moved into place):
-`orders-MM.parquet` per month sheet, `programs|organizations|targets.parquet` from
-REFERENSI, and `columns-MM.parquet` / `columns-ref.parquet` mapping each field to its Excel
-column letter so validation can name cells. A full extract drops month files of sheets that
-are gone; `--month` rewrites only the months asked for (plus REFERENSI).
+`orders-MM.parquet` per month sheet, `problems-MM.parquet` instead for a month sheet whose
+table cannot be found or typed (it blocks that month only: validate turns it into an
+error; the other sheets go on), `programs|organizations|targets.parquet` from REFERENSI,
+and `columns-MM.parquet` / `columns-ref.parquet` mapping each field to its Excel column
+letter so validation can name cells. A full extract drops month files of sheets that are gone;
+`--month` rewrites only the months asked for (plus REFERENSI).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.errors import PipelineError, first_line
 from pipeline_ops.pipeline.paths import extracts_dir, source_workbook
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
@@ -32,6 +34,7 @@ from pipeline_ops.pipeline.workbook.sources import file_sha256
 from pipeline_ops.pipeline.workbook.tables import (
     REFERENCE_SPECS,
     Located,
+    SheetProblem,
     locate_month_table,
     locate_reference,
 )
@@ -47,6 +50,7 @@ class ExtractResult:
     orders: dict[int, int] = field(default_factory=dict)
     reference: dict[str, int] = field(default_factory=dict)
     blank: list[int] = field(default_factory=list)  # month sheets with nothing in them
+    problems: dict[int, SheetProblem] = field(default_factory=dict)  # month → why unread
 
     @property
     def row_count(self) -> int:
@@ -57,6 +61,13 @@ def month_file(month: int) -> str:
     return f"orders-{month:02d}.parquet"
 
 
+def problem_file(month: int) -> str:
+    return f"problems-{month:02d}.parquet"
+
+
+PROBLEM_COLUMNS = ("entity", "year", "month", "sheet", "cell", "rule", "message")
+
+
 @recorded("extract")
 def run_extract(call: StageCall, ctx: StageContext) -> None:
     path = source_workbook(call.entity, call.year, get_entity(call.entity).source_dir)
@@ -64,6 +75,7 @@ def run_extract(call: StageCall, ctx: StageContext) -> None:
     result = extract_workbook(path, call.entity, call.year, call.months, target)
     ctx.source_file_hash = result.sha256
     ctx.row_count = result.row_count
+    ctx.verdict["months"] = sorted({*result.orders, *result.problems})
     tell(call, ctx, *summary_lines(result))
 
 
@@ -78,6 +90,8 @@ def summary_lines(result: ExtractResult) -> list[str]:
     if result.blank:
         skipped = ", ".join(SHORT_NAMES[m - 1] for m in result.blank)
         lines.append(f"Skipped empty month sheet(s): {skipped}")
+    for problem in result.problems.values():
+        lines.append(f"Blocked: {problem.cell} {problem.rule}: {problem.problem}")
     return lines
 
 
@@ -107,8 +121,9 @@ def _extract_into(
         install_macros(con)
         result.reference, written = _write_sheets(con, book, sheets, base, staging)
         con.close()
-        result.orders = {m: n for m, n in written.items() if n is not None}
+        result.orders = {m: n for m, n in written.items() if isinstance(n, int)}
         result.blank = sorted(m for m, n in written.items() if n is None)
+        result.problems = {m: n for m, n in written.items() if isinstance(n, SheetProblem)}
         if months is not None and result.blank:
             names = ", ".join(sheets[m] for m in result.blank)
             raise PipelineError(f"{book.path}: sheet {names} is empty (asked for --month {months})")
@@ -190,15 +205,43 @@ def _write_reference(book: Workbook, con, base: dict, staging: Path) -> dict[str
 
 def _write_month(
     book: Workbook, con, month: int, name: str, base: dict, staging: Path
-) -> int | None:
-    """None for a completely blank sheet: a tab made in advance is no month of orders."""
+) -> int | SheetProblem | None:
+    """None for a completely blank sheet: a tab made in advance is no month of orders. A
+    sheet without its table, or whose cells cannot be typed, is that month's problem."""
     sheet = book.sheet(name)
     if all(column.null_count == len(column) for column in sheet.data.columns):
         return None
-    table = locate_month_table(sheet, book.path)
-    _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
-    constants = {**base, "month": month, "sheet": name}
-    return _write_table(con, table, constants, staging / month_file(month))
+    try:
+        table = locate_month_table(sheet, book.path)
+        _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+        constants = {**base, "month": month, "sheet": name}
+        return _write_table(con, table, constants, staging / month_file(month))
+    except SheetProblem as problem:
+        return _write_problem(con, problem, {**base, "month": month}, staging)
+    except duckdb.Error as exc:
+        row = table.header_index + 1
+        text = f"its cells could not be typed ({first_line(exc)})"
+        problem = SheetProblem(book.path, name, row, "untyped_sheet", text)
+        return _write_problem(con, problem, {**base, "month": month}, staging)
+
+
+def _write_problem(con, problem: SheetProblem, base: dict, staging: Path) -> SheetProblem:
+    for partial in (
+        staging / month_file(base["month"]),
+        staging / f"columns-{base['month']:02d}.parquet",
+    ):
+        partial.unlink(missing_ok=True)
+    values = [base["entity"], base["year"], base["month"], problem.sheet, problem.cell,
+              problem.rule, problem.problem]  # fmt: skip
+    types = [pa.string(), pa.int32(), pa.int32()] + [pa.string()] * 4
+    arrow = pa.table([pa.array([v], t) for v, t in zip(values, types, strict=True)],
+                     names=list(PROBLEM_COLUMNS))  # fmt: skip
+    con.register("problem", arrow)
+    try:
+        con.execute(f"COPY problem TO '{staging / problem_file(base['month'])}' (FORMAT parquet)")
+    finally:
+        con.unregister("problem")
+    return problem
 
 
 def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
@@ -238,10 +281,17 @@ def _write_columns(con, tables: list[Located], month: int | None, dest: Path, ba
     con.unregister("cols")
 
 
+MONTH_FILES = ("orders-{:02d}.parquet", "columns-{:02d}.parquet", "problems-{:02d}.parquet")
+
+
 def _publish(staging: Path, target: Path, *, replace_all_months: bool) -> None:
-    if replace_all_months:
-        for stale in [*target.glob("orders-*.parquet"), *target.glob("columns-[0-9]*.parquet")]:
-            if not (staging / stale.name).exists():
-                stale.unlink()
+    """Move the new files in; a month written now keeps none of its older files (a sheet
+    fixed since has no problem file left, a broken one no orders)."""
+    months = {int(p.stem.split("-")[1]) for p in staging.glob("*-[0-9][0-9].parquet")}
+    for month in range(1, 13) if replace_all_months else sorted(months):
+        for pattern in MONTH_FILES:
+            old = target / pattern.format(month)
+            if old.exists() and not (staging / old.name).exists():
+                old.unlink()
     for new in staging.iterdir():
         new.replace(target / new.name)

@@ -2,13 +2,17 @@
 
 `raw_orders` is replaced per entity + year + month (only the months asked for, or every
 month extracted); REFERENSI tables are replaced per entity + year. `_raw_columns` (this
-module's helper table) keeps each field's Excel column letter so issues can name cells.
+module's helper table) keeps each field's Excel column letter so issues can name cells;
+`_raw_problems` holds the month sheets extract could not read (validate makes each an error
+that blocks its month). Load records each month's fingerprint for the month-state record
+(pipeline/state/): a load that changes nothing changes no state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,6 +30,10 @@ COLUMNS_DDL = """
 CREATE TABLE IF NOT EXISTS _raw_columns (
     entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER,
     sheet VARCHAR NOT NULL, tbl VARCHAR NOT NULL, field VARCHAR NOT NULL, col VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _raw_problems (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
+    sheet VARCHAR NOT NULL, cell VARCHAR NOT NULL, rule VARCHAR NOT NULL, message VARCHAR NOT NULL
 );
 """
 REFERENCE_TABLES = {
@@ -57,9 +65,12 @@ def run_load(call: StageCall, ctx: StageContext) -> None:
         # load must not leave its old orders behind.
         replace = months.months if months else list(range(1, 13))
         counts = load_extracts(con, entity, year, files, directory, replace)
+        loaded = sorted({*files, *problem_months(directory, replace)})
+        ctx.verdict["fingerprints"] = fingerprints(con, entity, year, replace)
+    ctx.verdict["replaced"], ctx.verdict["loaded"] = replace, loaded
     ctx.row_count = counts["raw_orders"]
-    ctx.run.options = {**ctx.run.options, "months_loaded": sorted(files)}  # for the board
-    listed = ", ".join(str(m) for m in sorted(files))
+    ctx.run.options = {**ctx.run.options, "months_loaded": loaded}
+    listed = ", ".join(str(m) for m in loaded)
     tell(
         call, ctx,
         f"Loaded {counts['raw_orders']} orders for {entity} {year} month(s) {listed}",
@@ -70,17 +81,59 @@ def run_load(call: StageCall, ctx: StageContext) -> None:
 def month_files(directory: Path, months: MonthRange | None) -> dict[int, Path]:
     """The orders extract per month; asking for a month never extracted is an error."""
     found = {int(p.stem.split("-")[1]): p for p in sorted(directory.glob("orders-[0-9]*.parquet"))}
-    if not found or not (directory / "programs.parquet").exists():
+    broken = problem_months(directory, range(1, 13))
+    if not (found or broken) or not (directory / "programs.parquet").exists():
         raise PipelineError(f"No extracts in {directory}: run `manage.py extract` first.")
     if months is None:
         return found
-    missing = [m for m in months.months if m not in found]
+    missing = [m for m in months.months if m not in found and m not in broken]
     if missing:
         raise PipelineError(
             f"No extract for month {', '.join(map(str, missing))} in {directory}:"
             f" run `manage.py extract --month {months}` first."
         )
-    return {m: found[m] for m in months.months}
+    return {m: found[m] for m in months.months if m in found}
+
+
+def problem_months(directory: Path, months) -> list[int]:
+    """Months whose sheet extract could not read (`problems-MM.parquet`)."""
+    return [m for m in months if (directory / f"problems-{m:02d}.parquet").exists()]
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, entity: str, year: int,
+                 months: list[int]) -> dict[int, dict]:  # fmt: skip
+    """Per month of `months`: {"all": hash of its rows and REFERENSI's, "units": {unit:
+    hash}}. Rows in sheet order, every column but the workbook's hash: a new workbook
+    version that leaves a month's rows alone leaves its fingerprint alone."""
+    scope = "entity = $entity AND year = $year"
+    params = {"entity": entity, "year": year, "months": months}
+    per_table = [
+        f"(SELECT coalesce(hash(list(t ORDER BY source_row)), 0)::VARCHAR FROM"
+        f" (SELECT * EXCLUDE (source_file_hash) FROM {table} WHERE {scope}) t)"
+        for table in REFERENCE_TABLES
+    ]
+    sql = "SELECT " + " || '-' || ".join(per_table)
+    ref = con.execute(sql, {"entity": entity, "year": year}).fetchone()[0]
+    rows = con.execute(
+        f"SELECT month, coalesce(unit, unit_raw, ''), hash(list(t ORDER BY source_row))::VARCHAR"
+        f" FROM (SELECT * EXCLUDE (source_file_hash) FROM raw_orders WHERE {scope}"
+        f" AND month IN $months) t GROUP BY ALL",
+        params,
+    ).fetchall()
+    problems = con.execute(
+        f"SELECT month, hash(list(t ORDER BY cell))::VARCHAR FROM _raw_problems t"
+        f" WHERE {scope} AND month IN $months GROUP BY month",
+        params,
+    ).fetchall()
+    found: dict[int, dict] = {}
+    for month, unit, digest in rows:
+        found.setdefault(month, {"units": {}})["units"][unit] = digest
+    for month, digest in problems:
+        found.setdefault(month, {"units": {}})["units"]["!problem"] = digest
+    for entry in found.values():
+        entry["all"] = hashlib.sha256(repr(sorted(entry["units"].items())).encode()).hexdigest()
+        entry["all"] = f"{entry['all'][:40]}-{hashlib.sha256(ref.encode()).hexdigest()[:20]}"
+    return found
 
 
 def load_extracts(
@@ -127,6 +180,10 @@ def _replace_rows(
     columns = [directory / "columns-ref.parquet"]
     columns += [directory / f"columns-{m:02d}.parquet" for m in month_list]
     _insert(con, "_raw_columns", columns)
+    con.execute(f"DELETE FROM _raw_problems WHERE {scope} AND month IN ?", [*key, replace])
+    problems = [directory / f"problems-{m:02d}.parquet" for m in problem_months(directory, replace)]
+    if problems:
+        _insert(con, "_raw_problems", problems)
     return counts
 
 
@@ -159,6 +216,8 @@ def load_failure(entity: str, year: int, directory: Path, exc: duckdb.Error) -> 
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path]) -> int:
+    if not paths:
+        return 0
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise PipelineError(f"Extract file missing: {missing[0]}; run `manage.py extract` again.")

@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipeline_ops import opsdb
-from pipeline_ops.pipeline.blocks import refuse_blocked
 from pipeline_ops.pipeline.dimensions import Dimensions, mirror
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange
-from pipeline_ops.pipeline.runs import records as runs
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
 from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.publish_facts import ExistingFacts, fact_rows
+from pipeline_ops.pipeline.state import read as state
 
 ORDER_COLUMNS = (
     "month", "invoice", "order_date", "student_name", "student_key", "organization",
@@ -54,9 +53,9 @@ def _needs_months(call: StageCall) -> StageCall:
 @recorded("publish", options=("force", "warn"), prepare=_needs_months)
 def run_publish(call: StageCall, ctx: StageContext) -> None:
     entity, year, months = call.entity, call.year, call.months
+    state.refuse_blocked(entity, year, months.months, "publish")
+    problems = refusal_reasons(entity, year, months)
     with connect() as con:
-        refuse_blocked(con, entity, year, months.months, "publish")
-        problems = refusal_reasons(con, entity, year, months)
         _refuse_unless(call.option("force", False), problems)
         orders = read_orders(con, entity, year, months)
         empty = empty_months(orders, months)
@@ -83,21 +82,16 @@ def _refuse_unless(force: bool, problems: list[str]) -> None:
         raise PipelineError(" ".join(problems) + " Sync again, or publish anyway with --force.")
 
 
-def refusal_reasons(
-    con: duckdb.DuckDBPyConnection, entity: str, year: int, months: MonthRange
-) -> list[str]:
-    """Why each month may not be published (past --force): nothing loaded, or a transform
-    older than the load. A month validation blocked is refused before, without --force."""
-    transform = runs.get_last_run(con, entity=entity, year=year, stage="transform")
+def refusal_reasons(entity: str, year: int, months: MonthRange) -> list[str]:
+    """Why each month may not be published (past --force), as its month state says: nothing
+    loaded, or data changed since the marts were built. A blocked month is refused before,
+    without --force."""
+    found = state.months_of(entity, year, months.months)
     reasons = []
     for month in months.months:
-        scope = {"entity": entity, "year": year, "month": month}
-        load = runs.get_last_run(con, stage="load", **scope)
-        if load is None:
+        if month not in found or not found[month].has_data:
             reasons.append(f"Month {month}: nothing has been loaded for {entity} {year}.")
-        elif runs.transform_is_behind(
-            load["completed_at"], transform and transform["completed_at"]
-        ):
+        elif state.is_behind(found[month]):
             reasons.append(f"Month {month}: the transform is older than its latest load.")
     return reasons
 

@@ -3,6 +3,8 @@
 `run_format` writes `<reports_dir>/<stem>.json`; `run_report` runs format → present and
 records a Django `Report` row. Period rules: monthly = one month, a calendar quarter is
 `Q1`…`Q4`, any other range is `range` (file `E-Y-MAA-MBB`), yearly = the loaded months.
+Blocked months (the month-state record) are withheld from a longer report, named in its
+`withheld_months`; a monthly report of one, or `--strict`, is refused.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import json
 from datetime import UTC, datetime
 
 from pipeline_ops.models import PipelineRun, Report
-from pipeline_ops.pipeline.blocks import refuse_blocked
 from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.period import (
     MonthRange,
     Period,
@@ -24,24 +26,27 @@ from pipeline_ops.pipeline.reports import data
 from pipeline_ops.pipeline.reports.atomic import write_atomically
 from pipeline_ops.pipeline.reports.builds import keep_build
 from pipeline_ops.pipeline.reports.delivery import queue_for_run
-from pipeline_ops.pipeline.reports.staleness import staleness_warnings
+from pipeline_ops.pipeline.reports.notes import Notes, report_notes
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
 from pipeline_ops.pipeline.runs.records import get_entity
 from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.stages.present import run_present
+from pipeline_ops.pipeline.state import read as state
 
 
-def build_report(con, period: Period, warnings: list[str]) -> dict:
-    """Every number of the report, as the report JSON contract (docs/reports.md)."""
+def build_report(con, period: Period, warnings: list[str], withheld: list[dict] = ()) -> dict:
+    """Every number of the report, as the report JSON contract (docs/reports.md), without
+    the `withheld` months (a like-for-like `previous` is then unknown: null)."""
     year = period.year
     loaded = data.loaded_months(con, period.entity, {year - 1, year})
-    months = _period_months(period, loaded, warnings)
+    months = _period_months(period, loaded, warnings, {w["month"] for w in withheld})
     previous = previous_period(year, months, period.type)
     current = [(year, m) for m in months]
     entity, unit = period.entity, period.unit  # a unit report: every query keeps that unit
     rows = data.revenue_rows(con, entity, current, unit)
-    prev_rows = data.revenue_rows(con, entity, previous, unit) if set(previous) <= loaded else None
+    comparable = set(previous) <= loaded and not withheld
+    prev_rows = data.revenue_rows(con, entity, previous, unit) if comparable else None
     return {
         "entity": entity,
         "unit": unit,
@@ -51,6 +56,7 @@ def build_report(con, period: Period, warnings: list[str]) -> dict:
         "months": months,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "warnings": warnings,
+        "withheld_months": list(withheld),
         "revenue": data.revenue_section(rows, prev_rows, months, unit)
         | _daily(con, period, current),
         "programs": data.programs_section(data.program_rows(con, entity, current, unit)),
@@ -72,13 +78,13 @@ def _daily(con, period: Period, current: list[tuple[int, int]]) -> dict:
     return {"by_day": data.daily_section(days, period.year, current[0][1])}
 
 
-def _period_months(period: Period, loaded: set, warnings: list[str]) -> list[int]:
-    this_year = sorted(m for y, m in loaded if y == period.year)
+def _period_months(period: Period, loaded: set, warnings: list[str], withheld: set) -> list[int]:
+    this_year = sorted(m for y, m in loaded if y == period.year and m not in withheld)
     if period.months is None:
         if not this_year:
             raise PipelineError(_nothing_loaded(period))
         return this_year
-    wanted = period.months.months
+    wanted = [m for m in period.months.months if m not in withheld]
     missing = [m for m in wanted if m not in this_year]
     if len(missing) == len(wanted):
         raise PipelineError(_nothing_loaded(period))
@@ -96,25 +102,40 @@ def _nothing_loaded(period: Period) -> str:
     )
 
 
-@recorded("format", options=("report_type", "unit", "force", "warn", "period"), prepare=with_period)
+@recorded("format", options=("report_type", "unit", "force", "warn", "period", "strict"),
+          prepare=with_period)  # fmt: skip
 def run_format(call: StageCall, ctx: StageContext) -> None:
-    warnings: list[str] = []
+    period = call.option("period")
+    months = period.months.months if period.months else list(range(1, 13))
+    withheld = _withheld(call, period, months)
+    notes = Notes()
     if not call.option("force", False):
-        check = staleness_warnings(call.entity, call.year, get_entity(call.entity).source_dir)
-        warnings, ctx.source_file_hash = check.warnings, check.current_hash
-    for line in warnings:
+        workbook = source_workbook(call.entity, call.year, get_entity(call.entity).source_dir)
+        notes = report_notes(period, [m for m in months if m not in withheld], workbook)
+        ctx.source_file_hash = notes.current_hash
+    for line in notes.operators:
+        ctx.log(f"warning: {line}")
         if call.option("warn"):
             call.option("warn")(f"Warning: {line}")
-    period = call.option("period")
     with connect() as con:
-        months = period.months.months if period.months else list(range(1, 13))
-        refuse_blocked(con, call.entity, call.year, months, f"report {period.stem}")
-        report = build_report(con, period, list(warnings))
+        report = build_report(con, period, list(notes.readers), list(withheld.values()))
     path = call.option("period").path(".json")
     write_atomically(path, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
     ctx.row_count = report["orders"]["total"]
     ctx.log(f"wrote {path}")
     call.say(f"Wrote {path}")
+
+
+def _withheld(call: StageCall, period: Period, months: list[int]) -> dict[int, dict]:
+    """Blocked months of the period, withheld from it; a monthly report of one (or any,
+    with `--strict`) is refused instead."""
+    found = state.blocked(call.entity, call.year, months)
+    if found and (period.type == "monthly" or call.option("strict")):
+        state.refuse_blocked(call.entity, call.year, months, f"report {period.stem}")
+    return {
+        m: {"month": m, "errors": s.blocked_errors, "first_cell": s.blocked_cell}
+        for m, s in sorted(found.items())
+    }
 
 
 def _checked_period(call: StageCall) -> StageCall:
@@ -127,7 +148,9 @@ def _checked_period(call: StageCall) -> StageCall:
 
 
 @recorded(
-    "report", options=("report_type", "unit", "force", "warn", "email"), prepare=_checked_period
+    "report",
+    options=("report_type", "unit", "force", "warn", "email", "strict"),
+    prepare=_checked_period,
 )
 def run_report(call: StageCall, ctx: StageContext) -> None:
     """format → present → a `Report` row and its kept build, mailed to its subscribers when
@@ -137,12 +160,15 @@ def run_report(call: StageCall, ctx: StageContext) -> None:
     period = resolve_period(call.entity, call.year, months, report_type, call.option("unit"))
     nested = call.nested(ctx.run, report_type=report_type, unit=period.unit, period=period)
     run_format(call.entity, call.year, months, force=call.option("force", False),
-               warn=call.option("warn"), **nested)  # fmt: skip
+               warn=call.option("warn"), strict=call.option("strict", False), **nested)  # fmt: skip
     run_present(call.entity, call.year, months, **nested)
     report = json.loads(period.path(".json").read_text())
     ctx.row_count = report["orders"]["total"]
     ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
-    build = keep_build(_record(period, report, ctx.run), report, ctx.run)
+    row = _record(period, report, ctx.run)
+    build = keep_build(row, report, ctx.run)
+    ctx.verdict.update(period=period, months=report["months"], report=row.pk,
+                       withheld=report["withheld_months"])  # fmt: skip
     queued = queue_for_run(build, ctx.run, asked=call.option("email", False))
     if queued:
         ctx.log(f"{queued} e-mail(s) queued for the subscribers")

@@ -37,13 +37,15 @@ def run_validate(call: StageCall, ctx: StageContext) -> None:
     ctx.row_count = len(issues)
     tell(call, ctx, *report_lines(entity, year, month_list, issues))
     blocked = blocks.blocked_by(issues, month_list)
+    ctx.verdict["months"] = month_list
     if blocked:
+        ctx.verdict["blocked"] = blocked
         clean = [month for month in month_list if month not in blocked]
         errors = sum(issue["severity"] == "error" for issue in issues)
         raise blocks.BlockedMonths(
             f"Validation found {errors} error(s) in {entity} {year}, blocking"
             f" {blocks.describe(blocked)}",
-            {m: b[1] for m, b in blocked.items()},
+            {m: b[2] for m, b in blocked.items()},
             clean,
         )
 
@@ -55,7 +57,8 @@ def loaded_months(
     # A month sheet with a header but no orders is loaded too: load records its columns.
     rows = con.execute(
         "SELECT month FROM raw_orders WHERE entity = $1 AND year = $2 UNION SELECT month"
-        " FROM _raw_columns WHERE entity = $1 AND year = $2 AND month IS NOT NULL ORDER BY 1",
+        " FROM _raw_columns WHERE entity = $1 AND year = $2 AND month IS NOT NULL"
+        " UNION SELECT month FROM _raw_problems WHERE entity = $1 AND year = $2 ORDER BY 1",
         [entity, year],
     ).fetchall()
     loaded = [r[0] for r in rows]

@@ -238,4 +238,8 @@ ISSUES_SQL = (
     " FROM issues i LEFT JOIN _raw_columns c ON c.entity = $entity AND c.year = $year"
     " AND c.sheet = i.sheet AND c.tbl = i.tbl AND c.field = i.field"
     " AND c.month IS NOT DISTINCT FROM i.month"
+    # Month sheets extract could not read (no header row, a missing column): each blocks
+    # its month, addressed by sheet and header row (stages/extract.py).
+    " UNION ALL SELECT month, sheet, cell, rule, 'error', message, NULL FROM _raw_problems"
+    " WHERE entity = $entity AND year = $year AND month IN $months"
 )

@@ -48,6 +48,19 @@ TARGETS = TableSpec(
 REFERENCE_SPECS = (PROGRAMS, ORGANIZATIONS, TARGETS)
 
 
+class SheetProblem(PipelineError):
+    """A month sheet whose table cannot be found or typed: it blocks that month only, as an
+    error addressed by sheet and header row (`MAR!1:1`); the other sheets go on."""
+
+    def __init__(self, path: Path, sheet: str, row: int, rule: str, message: str):
+        super().__init__(f"{path} sheet {sheet}: {message}")
+        self.sheet, self.row, self.rule, self.problem = sheet, row, rule, message
+
+    @property
+    def cell(self) -> str:
+        return f"{self.sheet}!{self.row}:{self.row}"
+
+
 @dataclass
 class Located:
     """A table inside a sheet: header row, data rows [start, end) and field → column index."""
@@ -89,12 +102,19 @@ def locate_month_table(sheet: Sheet, path: Path) -> Located:
     rows = sheet.head()
     index = find_header(rows, ORDERS)
     if index is None:
-        raise PipelineError(_missing_columns_message(rows, ORDERS, sheet.name, path))
+        row, rule, message = _missing_columns(rows, ORDERS)
+        raise SheetProblem(path, sheet.name, row, rule, message)
     return Located(ORDERS, sheet, index, sheet.data.num_rows, header_positions(rows[index], ORDERS))
 
 
 def _missing_columns_message(rows, spec: TableSpec, sheet: str, path: Path) -> str:
-    """Name the missing headers on the row that looks most like the header row."""
+    _row, _rule, message = _missing_columns(rows, spec)
+    return f"{path} sheet {sheet}: {message}"
+
+
+def _missing_columns(rows, spec: TableSpec) -> tuple[int, str, str]:
+    """(header row, rule, message) naming the missing headers on the row that looks most
+    like the header row."""
     best, best_count = None, 1
     for index, row in enumerate(rows):
         present = {norm_header(c) for c in row if c is not None}
@@ -103,12 +123,13 @@ def _missing_columns_message(rows, spec: TableSpec, sheet: str, path: Path) -> s
             best, best_count = index, count
     if best is None:
         expected = ", ".join(spec.required)
-        return f"{path} sheet {sheet}: no header row with the {spec.name} columns ({expected})"
+        return 1, "missing_header", f"no header row with the {spec.name} columns ({expected})"
     present = {norm_header(c) for c in rows[best] if c is not None}
     missing = [h for h in spec.required if norm_header(h) not in present]
     label = "column" if len(missing) == 1 else "columns"
     names = ", ".join(f"'{m}'" for m in missing)
-    return f"{path} sheet {sheet}: missing required {label} {names} (header row {best + 1})"
+    message = f"missing required {label} {names} (header row {best + 1})"
+    return best + 1, "missing_column", message
 
 
 def _blank(row: list[str | None]) -> bool:

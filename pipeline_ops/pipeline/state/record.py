@@ -1,0 +1,71 @@
+"""The one place a completed run becomes the month-state record's verdict."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline import registry
+from pipeline_ops.pipeline.state import months, reports
+
+SUCCESS, FAILED = PipelineRun.Status.SUCCESS, PipelineRun.Status.FAILED
+
+
+def record(run: PipelineRun, verdict: dict) -> None:
+    """Called by the stage wrapper as `run`'s record completes; `verdict` is what the stage
+    decided (load: fingerprints; validate: blocks; report: its build)."""
+    with transaction.atomic():
+        if run.status == SUCCESS:
+            _succeeded(run, verdict)
+        elif run.status == FAILED:
+            _failed(run, verdict)
+        # cancelled or partial (`transform --select`) work decides nothing
+
+
+def _succeeded(run: PipelineRun, verdict: dict) -> None:
+    stage = run.stage
+    if stage == "extract":
+        months.extracted(run, verdict["months"])
+    elif stage == "load":
+        months.loaded(run, verdict)
+        reports.made_stale(run, _changes(run, verdict["replaced"]))
+    elif stage == "validate":
+        months.validated(run, verdict)
+    elif stage in ("transform", "publish"):
+        months.built(run, stage, months.covered(run), run.completed_at)
+    elif stage == "report":
+        reports.built(run, verdict)
+    if stage not in reports.REPORT_STAGES:
+        months.succeeded(run, verdict.get("months") or months.covered(run))
+
+
+def _changes(load: PipelineRun, replaced: list[int]) -> dict[int, list[str]]:
+    """Month → units whose data this load changed (["*"]: every unit)."""
+    states = months.rows(load, replaced)
+    return {s.month: s.changed_units for s in states if s.changed_run_id == load.pk}
+
+
+def _failed(run: PipelineRun, verdict: dict) -> None:
+    if "blocked" in verdict:  # validation that blocked months did its work: they show blocked
+        months.validated(run, verdict)
+        clean = [m for m in verdict["months"] if m not in verdict["blocked"]]
+        months.succeeded(run, clean)
+        return
+    if run.children.filter(status=FAILED).exists():
+        return  # the failed stage inside is the news, recorded as it failed
+    clears = _clears(run)
+    if run.stage in reports.REPORT_STAGES:
+        reports.failed(run, clears)
+    else:
+        months.failed(run, clears)
+
+
+def _clears(run: PipelineRun) -> str:
+    stage = registry.STAGES.get(run.stage)
+    name = stage.label if stage else run.stage
+    span = f" month {run.month}" if run.month and not run.month_end else ""
+    if run.month and run.month_end and run.month_end != run.month:
+        span = f" months {run.month}–{run.month_end}"
+    elif run.month_end == run.month and run.month:
+        span = f" month {run.month}"
+    return f"a successful {name} of {run.entity.code} {run.year}{span}"
