@@ -229,10 +229,6 @@ BAD_FILES = {
     "encrypted": (write_encrypted, "password-protected"),
     "no referensi": (lambda p: build_workbook(p, reference=False), "no REFERENSI sheet"),
     "no months": (lambda p: build_workbook(p, months={}), "no month sheets"),
-    "missing column": (
-        lambda p: build_workbook(p, headers=[h for h in ORDER_HEADERS if h != "Status"]),
-        "sheet FEB: missing required column 'Status' (header row 1)",
-    ),
     "broken zip": (lambda p: p.write_bytes(b"PK\x03\x04" + b"\0" * 200), "not a readable .xlsx"),
 }
 

@@ -12,6 +12,7 @@ Nothing here ever fails the report run: a delivery records its own outcome.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import UTC, timedelta
@@ -28,6 +29,7 @@ from pipeline_ops.models import PipelineRun, Report, ReportBuild, ReportDelivery
 from pipeline_ops.models import ReportSubscription as Subscription
 from pipeline_ops.pipeline.period import period_words
 from pipeline_ops.pipeline.reports.links import stable_url
+from pipeline_ops.pipeline.reports.notes import withheld_notices
 from pipeline_ops.pipeline.runs.records import root_of
 from pipeline_ops.pipeline.text import printable
 
@@ -201,10 +203,12 @@ def report_message(delivery: ReportDelivery) -> EmailMultiAlternatives:
     link = stable_url(report.entity.code, report.stem, "html")
     html = _read(build.html_path, "HTML").decode("utf-8")
     xlsx = _read(build.xlsx_path, "XLSX")
-    text = (
-        f"{report_words(report)}\n\nThe report is attached as a workbook ({report.stem}.xlsx)."
-        f"\nThe latest version is always at {link}\n"
-    )
+    notices = _notices(build)  # withheld months and notes first, as in the HTML part
+    text = "\n".join([
+        report_words(report), "", *notices, *([""] if notices else []),
+        f"The report is attached as a workbook ({report.stem}.xlsx).",
+        f"The latest version is always at {link}", "",
+    ])  # fmt: skip
     message = EmailMultiAlternatives(
         subject=report_words(report), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.recipient], headers={"Message-ID": message_id(delivery)},
@@ -212,6 +216,15 @@ def report_message(delivery: ReportDelivery) -> EmailMultiAlternatives:
     message.attach_alternative(_with_link(html, link), "text/html")
     message.attach(f"{report.stem}.xlsx", xlsx, XLSX_TYPE)
     return message
+
+
+def _notices(build: ReportBuild) -> list[str]:
+    """What the report says first (withheld months, then its notes), for the text part."""
+    try:
+        report = json.loads(_read(build.json_path, "JSON"))
+    except (OSError, ValueError):
+        return []  # the HTML part carries the same lines
+    return [*withheld_notices(report), *report.get("warnings", [])]
 
 
 def message_id(delivery: ReportDelivery) -> str:

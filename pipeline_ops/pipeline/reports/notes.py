@@ -56,3 +56,13 @@ def _change(state: MonthState) -> str:
     return (
         f"{MONTH_NAMES[state.month - 1]} {state.year} changed on {local(state.changed_at)}{version}"
     )
+
+
+def withheld_notices(report: dict) -> list[str]:
+    """The plain line at the top of a report over blocked months, one per month:
+    `March is withheld: its sheet has 2 errors, first at Maret!I20.` (HTML, XLSX, mail)."""
+    return [
+        f"{MONTH_NAMES[w['month'] - 1]} is withheld: its sheet has {w['errors']}"
+        f" error{'s' if w['errors'] != 1 else ''}, first at {w['first_cell']}."
+        for w in report.get("withheld_months") or ()  # a JSON from before withholding
+    ]

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.pipeline.reports import xlsx_charts
 from pipeline_ops.pipeline.reports.labels import local_time, period_title
+from pipeline_ops.pipeline.reports.notes import withheld_notices
 
 MONEY = '"Rp "#,##0'
 PCT = '0.0"%"'
@@ -119,6 +120,9 @@ def _summary(wb: Workbook, report: dict) -> None:
     ws = wb.active
     ws.title = "Summary"
     _header(ws, ["Measure", "Value"], [24, 26])
+    for notice in withheld_notices(report):  # first: the totals below leave these out
+        _append(ws, ["Withheld", notice])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="A3111F")
     for label, value, fmt in _summary_rows(report):
         _append(ws, [label, value])
         if fmt:

@@ -24,6 +24,7 @@ from pipeline_ops.pipeline.reports.labels import (
     rupiah,
     signed_percent,
 )
+from pipeline_ops.pipeline.reports.notes import withheld_notices
 from pipeline_ops.pipeline.reports.xlsx import write_xlsx
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
 from pipeline_ops.pipeline.runs.stage_run import StageContext
@@ -56,6 +57,7 @@ def context(report: dict) -> dict:
     revenue = report["revenue"]
     return {
         "r": report,
+        "withheld": withheld_notices(report),
         "title": f"{_whose(report)} revenue report — {period_title(report)}",
         "headline": {
             "actual": rupiah(revenue["actual"]),
