@@ -14,8 +14,8 @@ from pipeline_ops.admin.subscriptions import (
 )
 from pipeline_ops.console.outcome import run_title
 from pipeline_ops.models import DimensionCache, Entity, PipelineRun, ValidationIssue
-from pipeline_ops.views.downloads import run_progress
 from pipeline_ops.views.intake import UploadMixin
+from pipeline_ops.views.progress import run_progress
 
 
 @admin.register(Entity)

@@ -19,7 +19,7 @@ from pipeline_ops.admin.display import EMPTY, local_time
 from pipeline_ops.admin.filters import UnitFilter
 from pipeline_ops.models import Report, ReportBuild
 from pipeline_ops.pipeline.reports import links
-from pipeline_ops.views.downloads import download_file, download_report
+from pipeline_ops.views.reports import download_file, download_report
 
 FILE_TYPES = ("html", "json", "xlsx")
 SHOWN_BUILDS = 100  # the page stays light for a report rebuilt every night for years

@@ -14,6 +14,7 @@ from pipeline_ops.models import PipelineRun, Report, ValidationIssue
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import period_words
 from pipeline_ops.pipeline.reports.links import stable_path
+from pipeline_ops.pipeline.state.read import open_failure_clears
 
 HOW = {
     "admin": "from the admin",
@@ -130,6 +131,7 @@ class Outcome:
     reports: list[Made] = field(default_factory=list)
     issues: dict[str, int] = field(default_factory=dict)  # severity → count
     published: list[str] = field(default_factory=list)  # the ops DB months it replaced
+    still_open: str = ""  # a failure the month-state record still holds: what clears it
 
     @property
     def issue_count(self) -> int:
@@ -147,4 +149,5 @@ def outcome(run: PipelineRun) -> Outcome:
     if run.status == PipelineRun.Status.FAILED:
         found.failed = failed_stage(run)
         found.next_step = next_step(run, found.failed)
+        found.still_open = open_failure_clears(found.failed.pk)
     return found

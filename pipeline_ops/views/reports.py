@@ -1,35 +1,45 @@
-"""The stable report addresses (docs/reports.md, "Stable addresses and earlier builds").
+"""Every report file the product serves, behind one guard (docs/reports.md, "Stable
+addresses and earlier builds").
 
 `/reports/<ENTITY>/<FILE>` serves the latest build of a report, `/reports/<ENTITY>/builds/
-<id>/<FILE>` one kept build. The file is found through its `Report` or `ReportBuild` row,
-never by joining the URL onto a folder, and is served only from inside the reports folder
-(views._inside_reports): a crafted address is a 404, whatever it holds.
+<id>/<FILE>` one kept build; the admin's download buttons (`…/report/<pk>/download/<kind>/`,
+`…/report/files/<ENTITY>/<FILE>`) serve the same files the same way. Each view is
+`@report_file_view`: the one permission check (anonymous → login, staff without
+`view_report` → 403, before any lookup, so an address never tells whether a report
+exists) and the report's CSP. A file is found through its `Report` or `ReportBuild` row,
+never by joining a URL onto a folder, and served only from inside the reports folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 
+from csp.constants import NONE
+from csp.decorators import csp_replace
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.utils._os import safe_join
 from django.utils.cache import patch_cache_control
 
 from pipeline_ops.models import Report, ReportBuild
+from pipeline_ops.pipeline.paths import data_dir
 from pipeline_ops.pipeline.reports.links import parse_file
-from pipeline_ops.views.downloads import REPORT_CSP, _inside_reports
 
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+KINDS = {"json": "json", "html": "html", "xlsx": "xlsx", "preview": "html"}
+# A report's HTML is a document, not an app: its inline <style> applies, no script runs.
+REPORT_CSP = csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
 
 
-def viewers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous → the admin login (and back); staff without `view_report` → 403. Checked
-    before any lookup, so an address never tells whether a report exists."""
+def report_file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The one guard of every report file."""
 
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -39,13 +49,16 @@ def viewers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return checked
+    return REPORT_CSP(checked)
 
 
-@viewers_only
-@REPORT_CSP
+@report_file_view
 def report_file(request: HttpRequest, entity: str, filename: str) -> FileResponse:
     """The latest build: the `Report` row is updated in place, so this address stays."""
+    return _latest(entity, filename)
+
+
+def _latest(entity: str, filename: str) -> FileResponse:
     stem, ext = _requested(entity, filename)
     report = Report.objects.filter(entity__code=entity, stem=stem).first()
     if report is None:
@@ -53,8 +66,7 @@ def report_file(request: HttpRequest, entity: str, filename: str) -> FileRespons
     return _serve(getattr(report, f"{ext}_path"), ext, filename)
 
 
-@viewers_only
-@REPORT_CSP
+@report_file_view
 def report_build_file(request: HttpRequest, entity: str, build: int, filename: str) -> FileResponse:
     """One kept build, only under its own entity and file name."""
     stem, ext = _requested(entity, filename)
@@ -66,6 +78,26 @@ def report_build_file(request: HttpRequest, entity: str, build: int, filename: s
     return _serve(getattr(found, f"{ext}_path"), ext, filename)
 
 
+@report_file_view
+def download_report(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """The admin's buttons: a report's file by row and kind (`preview` opens the HTML)."""
+    if kind not in KINDS:
+        raise Http404("Unknown file kind")
+    report = Report.objects.filter(pk=pk).first()
+    if report is None:
+        raise Http404("No such report")
+    ext = KINDS[kind]
+    stored = getattr(report, f"{ext}_path")
+    return _serve(stored, ext, Path(stored).name, attach=kind in ("json", "html", "xlsx"))
+
+
+@report_file_view
+def download_file(request: HttpRequest, relpath: str) -> FileResponse:
+    """`<ENTITY>/<FILE>` (links inside older reports): the stable address's file."""
+    entity, _, filename = relpath.partition("/")
+    return _latest(entity, filename)
+
+
 def _requested(entity: str, filename: str) -> tuple[str, str]:
     parsed = parse_file(entity, filename)
     if parsed is None:
@@ -73,13 +105,24 @@ def _requested(entity: str, filename: str) -> tuple[str, str]:
     return parsed
 
 
-def _serve(stored: str, ext: str, filename: str) -> FileResponse:
+def _inside_reports(stored: str) -> Path:
+    """Only files under the reports folder are ever served, whatever a row or URL says."""
+    root = (data_dir() / "reports").resolve()
+    try:
+        path = Path(safe_join(str(root), str(Path(stored).resolve())))
+    except (SuspiciousFileOperation, ValueError):
+        raise Http404("No such report file") from None
+    if not path.is_file():
+        raise Http404("No such report file")
+    return path
+
+
+def _serve(stored: str, ext: str, filename: str, attach: bool | None = None) -> FileResponse:
     if not stored:
         raise Http404("This report has no such file")
-    path = _inside_reports(stored)
     response = FileResponse(
-        path.open("rb"),
-        as_attachment=ext == "xlsx",  # HTML and JSON open in the browser
+        _inside_reports(stored).open("rb"),
+        as_attachment=ext == "xlsx" if attach is None else attach,  # HTML, JSON open inline
         filename=filename,
         content_type=CONTENT_TYPES[ext],
     )

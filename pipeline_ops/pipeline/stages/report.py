@@ -165,9 +165,10 @@ def run_report(call: StageCall, ctx: StageContext) -> None:
     report = json.loads(period.path(".json").read_text())
     ctx.row_count = report["orders"]["total"]
     ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
-    row = _record(period, report, ctx.run)
+    covered = _covered(report)
+    row = _record(period, report, covered, ctx.run)
     build = keep_build(row, report, ctx.run)
-    ctx.verdict.update(period=period, months=report["months"], report=row.pk,
+    ctx.verdict.update(period=period, months=covered, report=row.pk,
                        withheld=report["withheld_months"])  # fmt: skip
     queued = queue_for_run(build, ctx.run, asked=call.option("email", False))
     if queued:
@@ -184,15 +185,21 @@ def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange
     return MonthRange(max(loaded), max(loaded))
 
 
-def _record(period: Period, report: dict, run: PipelineRun) -> Report:
+def _covered(report: dict) -> list[int]:
+    """The months the report is over, withheld ones included: its row and its state span
+    them, so the report stays Q1 (not Jan–Feb) and fixing March makes it stale."""
+    return sorted({*report["months"], *(w["month"] for w in report["withheld_months"])})
+
+
+def _record(period: Period, report: dict, covered: list[int], run: PipelineRun) -> Report:
     # One row per file stem, updated in place: its address never changes (docs/reports.md).
     row, _ = Report.objects.update_or_create(
         entity=get_entity(period.entity),
         stem=period.stem,
         defaults={
             "year": period.year,
-            "month_start": min(report["months"]),
-            "month_end": max(report["months"]),
+            "month_start": min(covered),
+            "month_end": max(covered),
             "type": period.type,
             "label": period.label,
             "unit": period.unit or "",

@@ -86,6 +86,16 @@ def open_failures(states: QuerySet | None = None) -> set[int]:
     return runs
 
 
+def open_failure_clears(run_id: int) -> str:
+    """What clears the failure of run `run_id`, while a month or a report still holds it
+    ("" once a later success cleared it)."""
+    for model in (MonthState, ReportState):
+        found = model.objects.filter(failure_run_id=run_id).values_list("failure_clears")[:1]
+        if found:
+            return found[0][0]
+    return ""
+
+
 def reports_over(entity_id: int, year: int) -> list[ReportState]:
     return list(
         ReportState.objects.filter(entity_id=entity_id, year=year)
