@@ -82,16 +82,24 @@ def _period_months(period: Period, loaded: set, warnings: list[str], withheld: s
     this_year = sorted(m for y, m in loaded if y == period.year and m not in withheld)
     if period.months is None:
         if not this_year:
-            raise PipelineError(_nothing_loaded(period))
+            _nothing_left(period, withheld)
         return this_year
     wanted = [m for m in period.months.months if m not in withheld]
     missing = [m for m in wanted if m not in this_year]
     if len(missing) == len(wanted):
-        raise PipelineError(_nothing_loaded(period))
+        _nothing_left(period, withheld)
     if missing:
         names = ", ".join(f"{period.year}-{m:02d}" for m in missing)
         warnings.append(f"No data loaded for {names}: those months count as zero.")
     return wanted
+
+
+def _nothing_left(period: Period, withheld: set) -> None:
+    """No month left to report: blocked months are the reason when there are any (a sync
+    would not help), else nothing was loaded."""
+    if withheld:
+        state.refuse_blocked(period.entity, period.year, withheld, f"report {period.stem}")
+    raise PipelineError(_nothing_loaded(period))
 
 
 def _nothing_loaded(period: Period) -> str:
@@ -127,10 +135,10 @@ def run_format(call: StageCall, ctx: StageContext) -> None:
 
 
 def _withheld(call: StageCall, period: Period, months: list[int]) -> dict[int, dict]:
-    """Blocked months of the period, withheld from it; a monthly report of one (or any,
-    with `--strict`) is refused instead."""
+    """Blocked months of the period, withheld from it; a report with nothing else left (a
+    monthly report of one), or any with `--strict`, is refused instead."""
     found = state.blocked(call.entity, call.year, months)
-    if found and (period.type == "monthly" or call.option("strict")):
+    if found and (set(found) == set(months) or call.option("strict")):
         state.refuse_blocked(call.entity, call.year, months, f"report {period.stem}")
     return {
         m: {"month": m, "errors": s.blocked_errors, "first_cell": s.blocked_cell}
