@@ -7,6 +7,7 @@ real DuckDB files, real dbt, the real commands. IONS is entity A, KIDS entity B.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -197,7 +198,7 @@ class TestWhileEntityAHasAnErrorInFebruary:
         assert report.status == "success"
         assert (data_dir / "reports" / B / f"{B}-{YEAR}-02.html").exists()
 
-    def test_a_clean_month_publishes_and_the_blocked_month_is_refused(self, blocked):
+    def test_a_clean_month_publishes_and_the_blocked_month_is_refused(self, blocked, data_dir):
         issues = ValidationIssue.objects.filter(entity__code=A, year=YEAR, severity="error")
         assert [(i.month, i.cell, i.rule) for i in issues] == [
             (2, blocked.bad_cell, "blank_student")
@@ -218,9 +219,14 @@ class TestWhileEntityAHasAnErrorInFebruary:
         january = command("report", "--entity", A, "--year", str(YEAR), "--month", "1")
         assert f"{A}-{YEAR}-01.json" in january
         quarter = ("--month", "1-3", "--type", "quarterly")
-        report = refused("report", "--entity", A, "--year", str(YEAR), *quarter)
-        assert report.returncode == 1
-        assert str(report).startswith(f"Refusing to report {A}-{YEAR}-Q1: validation blocks")
+        assert f"{A}-{YEAR}-Q1.json" in command(
+            "report", "--entity", A, "--year", str(YEAR), *quarter
+        )
+        withheld = json.loads((data_dir / "reports" / A / f"{A}-{YEAR}-Q1.json").read_text())
+        assert [w["month"] for w in withheld["withheld_months"]] == [2]  # not refused: withheld
+        strict = refused("report", "--entity", A, "--year", str(YEAR), *quarter, "--strict")
+        assert strict.returncode == 1
+        assert str(strict).startswith(f"Refusing to report {A}-{YEAR}-Q1: validation blocks")
 
     def test_fixing_the_blocked_month_lifts_the_block(self, blocked, data_dir):
         assert warehouse_rows(data_dir, "SELECT entity, month FROM _blocked_months") == [(A, 2)]
@@ -290,7 +296,9 @@ def test_a_transform_that_selected_nothing_fails_in_one_line(built_warehouse, tm
 
 
 def test_a_partial_transform_does_not_make_the_marts_current(warehouse, data_dir):
-    write_workbook(data_dir, A, a_orders())
+    changed = a_orders()
+    changed[3][0] = changed[3][0] | {"student": "Rina Kusuma"}  # March's rows change
+    write_workbook(data_dir, A, changed)
     month = ("--entity", A, "--year", str(YEAR), "--month", "3")
     command("extract", *month)
     command("load", *month)  # March is now newer than the last full transform

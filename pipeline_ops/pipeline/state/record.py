@@ -24,9 +24,10 @@ def record(run: PipelineRun, verdict: dict) -> None:
 
 def _succeeded(run: PipelineRun, verdict: dict) -> None:
     stage = run.stage
+    verdict = {"months": months.covered(run), **verdict}  # a stage that said no more
     if stage == "extract":
         months.extracted(run, verdict["months"])
-    elif stage == "load":
+    elif stage == "load" and "replaced" in verdict:
         months.loaded(run, verdict)
         reports.made_stale(run, _changes(run, verdict["replaced"]))
     elif stage == "validate":
@@ -36,7 +37,13 @@ def _succeeded(run: PipelineRun, verdict: dict) -> None:
     elif stage == "report":
         reports.built(run, verdict)
     if stage not in reports.REPORT_STAGES:
-        months.succeeded(run, verdict.get("months") or months.covered(run))
+        months.succeeded(run, _settled(run))
+
+
+def _settled(run: PipelineRun) -> list[int]:
+    """The months whose failures of this work a success settles: its range, or for
+    whole-year work every month (one whose sheet the workbook no longer has too)."""
+    return months.covered(run) if run.month is not None else list(range(1, 13))
 
 
 def _changes(load: PipelineRun, replaced: list[int]) -> dict[int, list[str]]:
@@ -53,11 +60,10 @@ def _failed(run: PipelineRun, verdict: dict) -> None:
         return
     if run.children.filter(status=FAILED).exists():
         return  # the failed stage inside is the news, recorded as it failed
-    clears = _clears(run)
     if run.stage in reports.REPORT_STAGES:
-        reports.failed(run, clears)
+        reports.failed(run)  # only a build of that report clears it
     else:
-        months.failed(run, clears)
+        months.failed(run, _clears(run))
 
 
 def _clears(run: PipelineRun) -> str:
