@@ -95,9 +95,7 @@ def test_fixing_the_sheet_lifts_the_block_and_brings_the_month_in(entity, data_d
     assert not MonthState.objects.filter(blocked_errors__gt=0).exists()
 
 
-def test_a_month_scoped_sync_of_a_broken_sheet_blocks_it_and_keeps_no_old_orders(
-    entity, data_dir
-):
+def test_a_month_scoped_sync_of_a_broken_sheet_blocks_it_and_keeps_no_old_orders(entity, data_dir):
     path = data_dir / "sources" / "IONS" / "IONS-2026.xlsx"
     build_workbook(path, months=standard_orders())
     call_command("sync", "--entity", "IONS", "--year", "2026", stdout=StringIO())
