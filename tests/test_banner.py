@@ -1,9 +1,9 @@
-"""The admin index banner: failures of the last 24 h, blocked months, the worker's state
+"""The admin index banner: open failures (what no later success of the same work has
+cleared), blocked months, both read from the month-state record, and the worker's state
 (django-q2's cluster stats; the worker itself runs outside the page)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -14,8 +14,8 @@ from django_q.conf import Conf
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
-from pipeline_ops.console.banner import workers
-from pipeline_ops.models import PipelineRun, ValidationIssue
+from pipeline_ops.console.banner import banner, workers
+from pipeline_ops.models import Entity, MonthState, PipelineRun, ReportState
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,20 @@ def clusters(monkeypatch, *stats) -> None:
     monkeypatch.setattr(Stat, "get_all", staticmethod(lambda broker=None: list(stats)))
 
 
-def failed(entity, hours_ago: float, stage: str = "sync", **fields) -> PipelineRun:
-    done = timezone.now() - timedelta(hours=hours_ago)
+def run(entity, stage: str, status: str = "failed", parent=None) -> PipelineRun:
     return PipelineRun.objects.create(
-        entity=entity, year=2026, stage=stage, status="failed", completed_at=done, **fields
-    )
+        entity=entity, year=2026, stage=stage, status=status, parent=parent,
+        completed_at=timezone.now(), error_message=f"{stage} {status}",
+    )  # fmt: skip
+
+
+def holds(entity, failure: PipelineRun, *months: int) -> None:
+    """The months' record holds `failure` as their open failure."""
+    for month in months:
+        MonthState.objects.update_or_create(
+            entity=entity, year=2026, month=month,
+            defaults={"failure_run": failure, "failure_clears": "a successful Sync"},
+        )  # fmt: skip
 
 
 def banner_html(client) -> str:
@@ -36,28 +45,49 @@ def banner_html(client) -> str:
     return html[html.index('class="pipeline-banner"') : html.index("freshness-board")]
 
 
-def test_the_banner_counts_launched_runs_that_failed_in_the_last_24_hours(
+def open_list(client) -> list[PipelineRun]:
+    listed = client.get(reverse("admin:pipeline_ops_pipelinerun_changelist") + "?failed=open")
+    return sorted(listed.context["cl"].result_list, key=lambda run: run.pk)
+
+
+def test_the_banner_counts_each_open_failure_once_and_its_link_lists_the_launched_runs(
     admin_client, entity, monkeypatch
 ):
     clusters(monkeypatch)
-    recent = failed(entity, 2)
-    failed(entity, 2, stage="transform", parent=recent)  # its failed stage: counted once
-    failed(entity, 30)  # yesterday's news
-    PipelineRun.objects.create(entity=entity, year=2026, stage="sync", status="success")
+    sync = run(entity, "sync")
+    holds(entity, run(entity, "extract", parent=sync), 1, 2, 3)  # one failure, three months
+    report = run(entity, "report")
+    ReportState.objects.create(entity=entity, year=2026, stem="IONS-2026", type="yearly",
+                               failure_run=run(entity, "format", parent=report))  # fmt: skip
+    transform = run(entity, "transform")  # launched on its own
+    holds(entity, transform, 4)
+    run(entity, "sync")  # failed, but a later success cleared it: no record holds it
+    other = Entity.objects.create(code="OLD", name="OLD", active=False)
+    holds(other, run(other, "sync"), 1)  # an inactive entity's news is nobody's
+
+    assert banner().failed == 3
     html = banner_html(admin_client)
-    assert "1 failed run in the last 24 h" in html and "?failed=24h" in html
-    listed = admin_client.get(reverse("admin:pipeline_ops_pipelinerun_changelist") + "?failed=24h")
-    assert list(listed.context["cl"].result_list) == [recent]
+    assert "3 open failures" in html and "?failed=open" in html
+    assert open_list(admin_client) == [sync, report, transform]
+
+    MonthState.objects.update(failure_run=None, failure_clears="")
+    assert banner().failed == 1 and open_list(admin_client) == [report]
 
 
 def test_the_banner_counts_blocked_months_of_active_entities(admin_client, entity, monkeypatch):
     clusters(monkeypatch)
-    for year, month in ((2026, 2), (2026, 3), (2025, None)):  # REFERENSI: all of 2025
-        ValidationIssue.objects.create(
-            entity=entity, year=year, month=month, cell="X!A1", rule="r", severity="error",
-            message="m",
-        )  # fmt: skip
-    assert "14 blocked months" in banner_html(admin_client)
+    for year, month in ((2026, 2), (2026, 3), (2025, 12)):
+        MonthState.objects.create(entity=entity, year=year, month=month, blocked_errors=2)
+    MonthState.objects.create(entity=entity, year=2026, month=4)  # clean
+    other = Entity.objects.create(code="OLD", name="OLD", active=False)
+    MonthState.objects.create(entity=other, year=2026, month=2, blocked_errors=1)
+
+    html = banner_html(admin_client)
+
+    issues = reverse("admin:pipeline_ops_validationissue_changelist")
+    assert f'banner-bad" href="{issues}?severity__exact=error">3 blocked months' in html
+    runs = reverse("admin:pipeline_ops_pipelinerun_changelist")
+    assert f'banner-ok" href="{runs}?failed=open">0 open failures' in html
 
 
 def test_with_no_worker_the_banner_says_queued_runs_will_wait_in_red(
@@ -71,15 +101,14 @@ def test_with_no_worker_the_banner_says_queued_runs_will_wait_in_red(
     assert "No worker running — queued runs will wait (2 queued)" in html
 
 
-def test_with_a_cluster_running_the_banner_says_a_worker_is_running(admin_client, monkeypatch):
+def test_with_a_cluster_running_the_banner_says_a_worker_is_running_until_it_stops(
+    admin_client, monkeypatch
+):
     clusters(monkeypatch, SimpleNamespace(status=Conf.IDLE, workers=[101, 102]))
     html = banner_html(admin_client)
     assert "Worker running: 1 cluster, 2 processes" in html and "No worker" not in html
-
-
-def test_a_stopped_cluster_does_not_count_as_running(admin_client, monkeypatch):
     clusters(monkeypatch, SimpleNamespace(status=Conf.STOPPED, workers=[101]))
-    assert "No worker running" in banner_html(admin_client)
+    assert "No worker running" in banner_html(admin_client)  # a stopped one does not count
 
 
 def test_a_broker_that_does_not_answer_leaves_the_worker_state_unknown(admin_client, monkeypatch):

@@ -1,172 +1,180 @@
-"""The freshness board: levels, open failures, blocked months, reported-but-not-published and
-stale flags, from the Django mirrors only (no warehouse)."""
+"""The freshness board on the admin index reads the month-state record and derives nothing:
+each cell is the month's level, blocked, stale and open failure as MonthState holds them;
+reports sit under their month (unit and monthly) or in the row's Reports column. The
+records here are written directly; tests/test_month_state.py makes them with real runs."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
 from pipeline_ops.console.board import board
-from pipeline_ops.models import PipelineRun, ValidationIssue
-from pipeline_ops.pipeline.stages.sync import run_sync
+from pipeline_ops.models import Entity, MonthState, PipelineRun, ReportState
 
 pytestmark = pytest.mark.django_db
-
-
-def issue(entity, month: int | None, severity: str = "error", cell: str = "FEB!D7") -> None:
-    ValidationIssue.objects.create(
-        entity=entity, year=2026, month=month, cell=cell, rule="blank_student",
-        severity=severity, message="Nama Siswa is blank",
-    )  # fmt: skip
-
-
-def blocked_months(year: int = 2026) -> dict[int, str]:
-    ((_entity, cells),) = board(year)
-    return {cell.month: cell.blocked for cell in cells if cell.blocked}
-
-
-def test_an_error_blocks_its_own_month_on_the_board_and_a_warning_blocks_nothing(entity):
-    issue(entity, 2)
-    issue(entity, 3, severity="warning", cell="MAR!C4")
-    assert blocked_months() == {2: "FEB!D7 blank_student: Nama Siswa is blank"}
-    assert blocked_months(2025) == {}
-
-
-def test_an_error_in_referensi_blocks_every_month(entity):
-    issue(entity, None, cell="REFERENSI!C9")
-    assert sorted(blocked_months()) == list(range(1, 13))
-
-
-def test_the_admin_index_shows_a_blocked_month_in_red_with_its_first_error(admin_client, entity):
-    issue(entity, 2)
-    html = admin_client.get(reverse("admin:index"), {"year": 2026}).content.decode()
-    assert 'class="fresh fresh-blocked"' in html
-    assert "first: FEB!D7 blank_student: Nama Siswa is blank" in html
-
 
 T0 = timezone.now() - timedelta(days=2)
 
 
-def run(
-    entity,
-    stage: str,
-    status: str = "success",
-    at: int = 0,
-    month: int | None = 2,
-    parent: PipelineRun | None = None,
-    sha: str = "",
-    error: str = "",
-) -> PipelineRun:
-    """A finished run of 2026 `at` minutes after T0 (month None: the whole year)."""
-    done = T0 + timedelta(minutes=at)
+def at(minutes: int):
+    return T0 + timedelta(minutes=minutes)
+
+
+def run(entity, stage: str, status: str = "success", *, parent=None, error: str = "",
+        **fields) -> PipelineRun:  # fmt: skip
     return PipelineRun.objects.create(
-        entity=entity, year=2026, month=month, month_end=month, stage=stage, status=status,
-        started_at=done, completed_at=done, parent=parent, source_file_hash=sha,
-        error_message=error,
+        entity=entity, year=2026, stage=stage, status=status, started_at=T0, completed_at=T0,
+        parent=parent, error_message=error, **fields,
     )  # fmt: skip
 
 
-def cell(month: int = 2):
-    ((_entity, cells),) = board(2026)
-    return cells[month - 1]
+def month(entity, number: int, level: str = "transform", **fields) -> MonthState:
+    """A month with data, loaded at T0 and transformed since, unless told otherwise."""
+    base = {"has_data": True, "level": level, "changed_at": at(0), "transformed_at": at(1)}
+    return MonthState.objects.create(entity=entity, year=2026, month=number, **base | fields)
 
 
-def index(client) -> str:
-    return client.get(reverse("admin:index"), {"year": 2026}).content.decode()
+def report(entity, stem: str, kind: str, start: int, end: int, unit: str = "",
+           **fields) -> ReportState:  # fmt: skip
+    return ReportState.objects.create(
+        entity=entity, year=2026, stem=stem, type=kind, unit=unit, month_start=start,
+        month_end=end, **{"built_at": at(2), **fields},
+    )  # fmt: skip
 
 
-def test_a_failed_sync_after_a_successful_one_turns_its_month_red_with_the_error_and_a_link(
+def row(year: int = 2026):
+    ((_entity, cells, marks),) = board(year)
+    return cells, {mark.label: mark.word for mark in marks}
+
+
+def cell(number: int):
+    return row()[0][number - 1]
+
+
+def index(client, **query) -> str:
+    return client.get(reverse("admin:index"), {"year": 2026, **query}).content.decode()
+
+
+def test_each_cell_shows_the_furthest_stage_its_month_reached(admin_client, entity):
+    for number, level in enumerate(["extract", "validate", "transform", "publish"], start=1):
+        month(entity, number, level)
+    month(entity, 5, "report", published_at=at(3))
+    month(entity, 6, "report")  # reported, never published
+    month(entity, 7, "", has_data=False)  # the newest load found no sheet
+    month(Entity.objects.create(code="OLD", name="OLD", active=False), 1)  # no row
+
+    cells, marks = row()
+    assert [c.label for c in cells[:8]] == [
+        "extracted", "validated", "transformed", "published", "reported", "reported", "—", "—",
+    ]  # fmt: skip
+    assert [c.unpublished for c in cells[4:6]] == [False, True] and marks == {}
+    html = index(admin_client)
+    assert 'class="fresh fresh-report fresh-unpublished"' in html and "not published" in html
+
+
+def test_a_blocked_month_is_red_with_its_error_count_first_error_and_the_run_that_found_it(
     admin_client, entity
 ):
-    run(entity, "sync", at=0)
-    run(entity, "transform", at=0)
-    failed = run(entity, "sync", "failed", at=10, error="sync stopped at extract: FEB is empty")
-    assert cell(2).failure.root == failed and cell(2).label == "transformed"
-    assert cell(3).failure is None
+    sync = run(entity, "sync", "failed", error="sync finished without the blocked months")
+    check = run(entity, "validate", "failed", parent=sync)
+    month(entity, 1)
+    month(entity, 2, "extract", blocked_errors=3, blocked_cell="FEB!D7", blocked_run=check,
+          blocked_issue="FEB!D7 blank_student: Nama Siswa is blank")  # fmt: skip
+
+    assert (cell(2).blocked_errors, cell(2).blocked_by, cell(1).blocked) == (3, sync, "")
+    assert cell(2).failure is None  # blocked is its own word, not a failure
     html = index(admin_client)
-    assert "fresh-failed" in html and "✖ sync failed" in html
-    assert reverse("admin:pipeline_ops_pipelinerun_change", args=[failed.pk]) in html
-    assert "sync stopped at extract: FEB is empty" in html  # the tooltip (title attribute)
-
-
-def test_a_later_success_of_the_stage_or_of_a_chain_running_it_clears_the_red(entity):
-    run(entity, "transform", "failed", at=0, error="dbt failed")
-    assert cell().failure.run.stage == "transform"
-    run(entity, "sync", at=5)
-    assert cell().failure is None
-
-
-def test_a_failed_stage_shows_its_name_and_links_to_the_run_that_was_launched(entity):
-    chain = run(entity, "chain", "failed", at=3, error="sync stopped at transform: dbt failed")
-    sync = run(entity, "sync", "failed", at=2, parent=chain, error=chain.error_message)
-    run(entity, "transform", "failed", at=1, parent=sync, error="dbt failed")
-    found = cell().failure
-    assert (found.run.stage, found.root, found.error) == ("transform", chain, chain.error_message)
-
-
-def test_a_validation_blocking_another_month_does_not_turn_the_clean_months_red(entity):
-    sync = run(entity, "sync", "failed", at=2, month=None, error="sync finished without Feb")
-    check = run(entity, "validate", "failed", at=1, month=None, parent=sync, error="blocking Feb")
-    run(entity, "transform", at=2, month=None, parent=sync)
-    issue(entity, 2)
-    ValidationIssue.objects.update(run=check)
-    assert cell(1).failure is None and cell(1).label == "transformed"
-    assert cell(2).blocked
-
-
-def test_a_blocked_month_links_the_run_that_was_launched_when_validation_blocked_it(
-    admin_client, entity
-):
-    sync = run(entity, "sync", "failed", at=2, month=None, error="sync finished without Feb")
-    check = run(entity, "validate", "failed", at=1, month=None, parent=sync, error="blocking Feb")
-    issue(entity, 2)
-    ValidationIssue.objects.update(run=check)
-    assert (cell(2).blocked_by, cell(1).blocked_by) == (sync, None)
-    html = index(admin_client)
+    assert 'class="fresh fresh-blocked"' in html and "blocked ✖" in html
+    assert 'title="Blocked by 3 validation errors; first: FEB!D7 blank_student: Nama' in html
     assert reverse("admin:pipeline_ops_pipelinerun_change", args=[sync.pk]) in html
-    assert "✖ sync failed" in html
+    issues = reverse("admin:pipeline_ops_validationissue_changelist")
+    assert f"{issues}?entity__id__exact={entity.pk}&year=2026&severity__exact=error" in html
 
 
-def test_a_month_reported_but_never_published_is_its_own_state(admin_client, entity):
-    run(entity, "transform", at=0)
-    run(entity, "report", at=5)
-    assert cell().unpublished and cell().label == "reported"
-    assert "fresh-report fresh-unpublished" in index(admin_client)
-    assert "not published" in index(admin_client)
-    run(entity, "publish", at=10)
-    assert not cell().unpublished
-
-
-def test_a_re_transform_of_unchanged_data_leaves_the_report_fresh_a_changed_workbook_not(
-    entity,
+def test_an_open_failure_names_its_stage_links_the_launched_run_and_says_what_clears_it(
+    admin_client, entity
 ):
-    run(entity, "load", at=0, sha="a" * 64)
-    run(entity, "transform", at=1)
-    run(entity, "publish", at=2)
-    run(entity, "report", at=3)
-    run(entity, "load", at=10, sha="a" * 64)  # the nightly sync of the same workbook
-    run(entity, "transform", at=11)
-    assert cell().stale_for == []
-    run(entity, "load", at=20, month=None, sha="b" * 64)  # the workbook changed
-    assert cell().stale_for == ["the marts", "the ops DB", "the report"]
-    run(entity, "transform", at=21, month=None)
-    assert cell().stale_for == ["the ops DB", "the report"]
+    chain = run(entity, "chain", "failed", error="sync stopped at transform: dbt build failed")
+    sync = run(entity, "sync", "failed", parent=chain, error=chain.error_message)
+    transform = run(entity, "transform", "failed", parent=sync, error="dbt build failed")
+    month(entity, 2, failure_run=transform,
+          failure_clears="a successful Transform of IONS 2026")  # fmt: skip
+    month(entity, 3)
+
+    found = cell(2).failure
+    assert (found.run, found.root, found.error) == (transform, chain, chain.error_message)
+    assert cell(2).label == "transformed" and cell(3).failure is None  # the level stays
+    html = index(admin_client)
+    assert "✖ transform failed" in html
+    assert len(re.findall(r'<td class="[^"]*fresh-failed', html)) == 1  # February only
+    assert reverse("admin:pipeline_ops_pipelinerun_change", args=[chain.pk]) in html
+    assert (
+        f"transform failed (run {chain.pk}): sync stopped at transform: dbt build failed."
+        " Clears with a successful Transform of IONS 2026." in html
+    )
 
 
-def test_a_changed_workbook_loaded_for_another_month_leaves_this_month_fresh(entity):
-    run(entity, "load", at=0, sha="a" * 64)
-    run(entity, "report", at=3)
-    run(entity, "load", at=10, month=3, sha="b" * 64)
-    assert cell(2).stale_for == []
+def test_a_stale_month_says_what_was_made_before_its_rows_changed(admin_client, entity):
+    month(entity, 1, "report", changed_at=at(0), transformed_at=at(1), published_at=at(2))
+    month(entity, 2, "report", changed_at=at(5), transformed_at=at(1), published_at=at(2))
+    month(entity, 3, "report", changed_at=at(5), transformed_at=at(6), published_at=at(7))
+    report(entity, "IONS-2026-Q1", "quarterly", 1, 3, stale_since=at(5), stale_months=[2])
+
+    assert [c.stale_for for c in row()[0][:3]] == [
+        [], ["the marts", "the ops DB", "the report"], []
+    ]  # fmt: skip
+    assert row()[1] == {"Q1": "stale"}
+    html = index(admin_client)
+    assert "Stale: the month's data changed after the marts, the ops DB, the report were" in html
+    assert "reported ⚠" in html and "Q1 ⚠" in html
 
 
-def test_months_a_whole_year_sync_found_no_sheet_for_show_nothing_made(entity, standard_source):
-    run_sync("IONS", 2026)  # the workbook has JAN-MAR only
-    ((_entity, cells),) = board(2026)
-    assert [c.label for c in cells[:4]] == ["transformed", "transformed", "transformed", "—"]
-    assert {c.label for c in cells[3:]} == {"—"}
-    load = PipelineRun.objects.get(stage="load")
-    assert load.options["months_loaded"] == [1, 2, 3]
+def test_reports_over_months_sit_in_the_reports_column_and_unit_reports_under_their_month(
+    admin_client, entity
+):
+    month(entity, 2, "report", published_at=at(3))
+    failed = run(entity, "format", "failed", error="disk full")
+    report(entity, "IONS-2026", "yearly", 1, 3, failure_run=failed,
+           failure_clears="a successful report IONS-2026")  # fmt: skip
+    report(entity, "IONS-2026-Q1-TM", "quarterly", 1, 3, unit="TM")
+    report(entity, "IONS-2026-02", "monthly", 2, 2)  # built and current: the cell's word says it
+    report(entity, "IONS-2026-02-TM", "monthly", 2, 2, unit="TM")
+    report(entity, "IONS-2026-02-DR", "monthly", 2, 2, unit="DR", failure_run=failed)
+    report(entity, "IONS-2026-04", "monthly", 4, 4, failure_run=failed, built_at=None)
+
+    assert row()[1] == {"2026": "failed", "Q1-TM": "built"}
+    april = cell(4)  # no data yet: its failed report still shows where it belongs
+    assert (april.label, [(m.label, m.word) for m in april.units]) == ("—", [("report", "failed")])
+    assert cell(2).label == "reported" and cell(2).failure is None
+    assert {m.label: m.word for m in cell(2).units} == {"TM": "built", "DR": "failed"}
+    html = index(admin_client)
+    assert 'title="IONS-2026: failed (clears with a successful report IONS-2026)">2026 ✖' in html
+    assert 'title="IONS-2026-02-TM: built">TM ✔' in html and "DR ✖" in html
+
+
+def test_the_year_arrows_step_the_board_and_each_year_shows_its_own_months(admin_client, entity):
+    month(entity, 2)
+    MonthState.objects.create(entity=entity, year=2025, month=2, blocked_errors=1,
+                              blocked_issue="FEB!D7 r: m")  # fmt: skip
+
+    html = index(admin_client, year=2025)
+
+    assert "Freshness 2025" in html and "?year=2024" in html and "?year=2026" in html
+    assert [c.label for c in row(2025)[0][:2]] == ["—", "—"] and row(2025)[0][1].blocked
+    assert cell(2).label == "transformed" and not cell(2).blocked
+    this_year = f"Freshness {timezone.localdate().year}"
+    assert this_year in admin_client.get(reverse("admin:index"), {"year": "soon"}).content.decode()
+
+
+def test_staff_without_view_pipelinerun_see_neither_the_board_nor_the_banner(client, entity):
+    month(entity, 2, blocked_errors=1, blocked_issue="FEB!D7 r: m")
+    client.force_login(User.objects.create_user("sam", "sam@example.com", "pw", is_staff=True))
+
+    html = index(client)
+
+    assert "freshness-board" not in html and "pipeline-banner" not in html and "IONS" not in html

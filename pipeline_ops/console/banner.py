@@ -16,15 +16,19 @@ from django_q.conf import Conf
 from django_q.status import Stat
 
 from pipeline_ops.models import MonthState, PipelineRun
+from pipeline_ops.pipeline.runs.records import root_of
 from pipeline_ops.pipeline.state.read import open_failures
 
 log = logging.getLogger(__name__)
 
 
 def failing(runs: QuerySet | None = None) -> QuerySet:
-    """The runs whose failure is still open (the banner's count, its link's list)."""
+    """The launched runs whose failure is still open (the banner's count, its link's list).
+    The record keeps the stage that failed (a sync's extract, a report's format); the run
+    list shows what was launched, so each failure is listed by the run it belongs to."""
     runs = PipelineRun.objects.all() if runs is None else runs
-    return runs.filter(pk__in=open_failures())
+    stages = PipelineRun.objects.filter(pk__in=open_failures()).select_related("parent__parent")
+    return runs.filter(pk__in={root_of(stage).pk for stage in stages})
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def workers() -> Workers:
 
 @dataclass(frozen=True)
 class Banner:
-    failed: int  # failures nothing has cleared yet (months' work and reports)
+    failed: int  # launched runs whose failure nothing has cleared yet (months' and reports')
     blocked: int  # (entity, year, month) records validation blocks, active entities
     queued: int  # launched runs waiting for a worker
     workers: Workers
@@ -62,7 +66,7 @@ def banner() -> Banner:
     queued = PipelineRun.objects.filter(status=PipelineRun.Status.QUEUED, parent__isnull=True)
     blocked = MonthState.objects.filter(entity__active=True, blocked_errors__gt=0)
     return Banner(
-        failed=len(open_failures()),
+        failed=failing().count(),
         blocked=blocked.count(),
         queued=queued.count(),
         workers=workers(),

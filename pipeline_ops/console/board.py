@@ -79,7 +79,8 @@ def _failure(run: PipelineRun | None, clears: str) -> Failure | None:
 
 
 def _cell(state: MonthState | None, month: int, reports: list[ReportState]) -> Cell:
-    cell = Cell(month)
+    # The month's reports show even where it has no data: a report of it can fail for that.
+    cell = Cell(month, units=_month_marks(month, reports))
     if state is None:
         return cell
     cell.failure = _failure(state.failure_run, state.failure_clears)
@@ -91,12 +92,16 @@ def _cell(state: MonthState | None, month: int, reports: list[ReportState]) -> C
     cell.level = LEVEL_OF.get(state.level, -1)
     cell.unpublished = state.level == "report" and state.published_at is None
     cell.stale_for = stale_for(state, reports)
-    cell.units = [  # the month's unit reports, and its entity report when it needs a look
+    return cell
+
+
+def _month_marks(month: int, reports: list[ReportState]) -> list[Mark]:
+    """The month's unit reports, and its entity report when it needs a look."""
+    return [
         Mark(r.unit or "report", r) for r in reports
         if r.type == "monthly" and r.month_start == month
         and (r.unit or r.failure_run_id or r.stale_since)
     ]  # fmt: skip
-    return cell
 
 
 def _row_marks(reports: list[ReportState]) -> list[Mark]:

@@ -55,13 +55,14 @@ def built(run: PipelineRun, verdict: dict) -> None:
             month.save()
 
 
-def failed(run: PipelineRun, clears: str) -> None:
-    """The failure belongs to the report, not to its months' data."""
+def failed(run: PipelineRun) -> None:
+    """The failure belongs to the report, not to its months' data. It clears when the
+    report is built (`built`): a `format` or `present` on its own does not."""
     period = period_of(run)
     state = _state(run, period)
     if period is not None and period.months is not None and state.month_start is None:
         state.month_start, state.month_end = period.months.start, period.months.end
-    state.failure_run, state.failure_clears = run, clears
+    state.failure_run, state.failure_clears = run, f"a successful report {state.stem}"
     state.save()
 
 
