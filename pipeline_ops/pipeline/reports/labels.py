@@ -38,15 +38,18 @@ def number(value: int) -> str:
 
 
 def period_title(report: dict) -> str:
-    """`Feb 2026`, `Q1 2026 (Jan–Mar 2026)`, `Year 2026 (Jan–Dec)`, `Feb–Apr 2026`."""
-    months = report["months"]
+    """`Feb 2026`, `Q1 2026 (Jan–Mar 2026)`, `Year 2026 (Jan–Dec)`, `Feb–Apr 2026`: the
+    period the report covers, its withheld months included (they are named at its top)."""
+    withheld = {w["month"] for w in report.get("withheld_months") or ()}
+    months = sorted({*report["months"], *withheld})
     year = report["year"]
     first, last = MONTH_ABBREVIATIONS[months[0] - 1], MONTH_ABBREVIATIONS[months[-1] - 1]
     if report["type"] == "monthly":
         return f"{first} {year}"
+    months_text = first if first == last else f"{first}–{last}"
     if report["type"] == "yearly":
-        return f"Year {year} ({first}–{last})"
-    span = f"{first}–{last} {year}"
+        return f"Year {year} ({months_text})"
+    span = f"{months_text} {year}"
     return f"{report['label']} {year} ({span})" if report["type"] == "quarterly" else span
 
 

@@ -3,6 +3,7 @@ and records success, failure or a stop (with the reason) however the stage ends.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from pipeline_ops.pipeline.runs.records import (
 from pipeline_ops.pipeline.runs.recovery import recover
 from pipeline_ops.pipeline.runs.warehouse import connect
 from pipeline_ops.pipeline.state.record import record
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,4 +109,7 @@ def _finish(ctx: StageContext, status: str, error: str) -> None:
             source_file_hash=ctx.source_file_hash,
             log="\n".join(ctx.lines),
         )
-    record(ctx.run, ctx.verdict)
+    try:
+        record(ctx.run, ctx.verdict)
+    except Exception:  # the run keeps its terminal state, and its own error, whatever happens
+        log.exception("could not write the month state of run %s", ctx.run.pk)

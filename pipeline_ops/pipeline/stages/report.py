@@ -138,7 +138,8 @@ def _withheld(call: StageCall, period: Period, months: list[int]) -> dict[int, d
     """Blocked months of the period, withheld from it; a report with nothing else left (a
     monthly report of one), or any with `--strict`, is refused instead."""
     found = state.blocked(call.entity, call.year, months)
-    if found and (set(found) == set(months) or call.option("strict")):
+    left = (state.with_data(call.entity, call.year) & set(months)) - set(found)
+    if found and (not left or call.option("strict")):
         state.refuse_blocked(call.entity, call.year, months, f"report {period.stem}")
     return {
         m: {"month": m, "errors": s.blocked_errors, "first_cell": s.blocked_cell}
@@ -188,6 +189,9 @@ def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange
         return None
     with connect() as con:
         loaded = [m for y, m in data.loaded_months(con, entity, {year}) if y == year]
+    # A blocked month is out of the marts but it is the latest month: its report is
+    # refused, naming the block, rather than an older month reported in its place.
+    loaded += list(state.with_data(entity, year))
     if not loaded:
         raise PipelineError(_nothing_loaded(resolve_period(entity, year, None, "yearly")))
     return MonthRange(max(loaded), max(loaded))

@@ -21,6 +21,12 @@ def months_of(entity: str, year: int, months: Iterable[int]) -> dict[int, MonthS
     return {state.month: state for state in found.select_related("entity")}
 
 
+def with_data(entity: str, year: int) -> set[int]:
+    """Months whose sheet the latest load found (blocked ones included)."""
+    found = MonthState.objects.filter(entity__code=entity, year=year, has_data=True)
+    return set(found.values_list("month", flat=True))
+
+
 def blocked(entity: str, year: int, months: Iterable[int]) -> dict[int, MonthState]:
     """Months validation blocks: their orders are out of the marts, publish and reports."""
     return {m: s for m, s in months_of(entity, year, months).items() if s.blocked_errors}
