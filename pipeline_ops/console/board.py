@@ -48,6 +48,11 @@ class Mark:
             return "failed"
         return "stale" if self.state.stale_since else "built"
 
+    @property
+    def launched(self) -> PipelineRun | None:
+        """What was launched when it failed, as month cells link (its page tells all)."""
+        return root_of(self.state.failure_run) if self.state.failure_run_id else None
+
 
 @dataclass
 class Cell:

@@ -34,7 +34,7 @@ def freshness_board(context):
 
 @register.inclusion_tag("admin/pipeline_ops/pipeline_banner.html", takes_context=True)
 def pipeline_banner(context):
-    """Above the board: failures of the last 24 h, blocked months, the worker's state."""
+    """Above the board: open failures, blocked months, the worker's state."""
     if not context["request"].user.has_perm(BOARD_PERMISSION):
         return {"visible": False}
     return {"visible": True, "banner": banner()}

@@ -106,5 +106,5 @@ def reports_over(entity_id: int, year: int) -> list[ReportState]:
     return list(
         ReportState.objects.filter(entity_id=entity_id, year=year)
         .filter(Q(built_at__isnull=False) | Q(failure_run__isnull=False))
-        .select_related("failure_run", "report")
+        .select_related("failure_run__parent", "report")
     )  # fmt: skip

@@ -9,6 +9,7 @@ from pipeline_ops.models import PipelineRun, ReportState
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange, Period, resolve_period
 from pipeline_ops.pipeline.state import months as month_state
+from pipeline_ops.pipeline.state.read import is_behind, touches_unit
 
 REPORT_STAGES = ("format", "present", "report")
 
@@ -43,7 +44,7 @@ def built(run: PipelineRun, verdict: dict) -> None:
     state.month_start, state.month_end = min(verdict["months"]), max(verdict["months"])
     state.report_id, state.built_at, state.build_run = verdict["report"], run.completed_at, run
     state.withheld = verdict["withheld"]
-    state.stale_since, state.stale_run, state.stale_sha256, state.stale_months = None, None, "", []
+    _stale_from_the_start(state, verdict["months"])
     state.failure_run, state.failure_clears = None, ""
     state.save()
     if state.unit:
@@ -53,6 +54,20 @@ def built(run: PipelineRun, verdict: dict) -> None:
         if month.has_data and not month.blocked_errors:
             month_state.reach(month, "report", run)
             month.save()
+
+
+def _stale_from_the_start(state: ReportState, months: list[int]) -> None:
+    """Current, unless it was built over months whose data changed after their marts were
+    (its readers' note says so): then it is stale from the change on."""
+    behind = [
+        s for s in month_state.rows(state.build_run, months)
+        if is_behind(s) and touches_unit(s, state.unit)
+    ]  # fmt: skip
+    latest = max(behind, key=lambda s: s.changed_at, default=None)
+    state.stale_since = min((s.changed_at for s in behind), default=None)
+    state.stale_run = latest.changed_run if latest else None
+    state.stale_sha256 = latest.changed_sha256 if latest else ""
+    state.stale_months = sorted(s.month for s in behind)
 
 
 def failed(run: PipelineRun) -> None:
