@@ -75,7 +75,7 @@ def _pipeline_rows(data_dir: Path) -> dict[str, Model]:
     )  # fmt: skip
     report = Report.objects.create(
         entity=entity, year=2026, month_start=2, month_end=2, type="monthly", label="2026-02",
-        run=run, **_report_files(entity, data_dir),
+        stem=f"{entity.code}-2026-02", run=run, **_report_files(entity, data_dir),
     )  # fmt: skip
     version = WorkbookVersion.objects.create(
         entity=entity, year=2026, sha256="a" * 64, original_name="Zebra 2026.xlsx"
