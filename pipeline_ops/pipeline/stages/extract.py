@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline_ops.pipeline.errors import PipelineError, first_line
 from pipeline_ops.pipeline.paths import extracts_dir, source_workbook
@@ -28,12 +27,18 @@ from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, tell
 from pipeline_ops.pipeline.runs.records import get_entity
 from pipeline_ops.pipeline.runs.stage_run import StageContext
-from pipeline_ops.pipeline.workbook.cells import install_macros, source_table, typed_select
-from pipeline_ops.pipeline.workbook.reader import SHORT_NAMES, Sheet, Workbook
+from pipeline_ops.pipeline.stages.extract_files import (
+    month_file,
+    move_into_place,
+    write_block,
+    write_columns,
+    write_problem,
+    write_table,
+)
+from pipeline_ops.pipeline.workbook.cells import install_macros
+from pipeline_ops.pipeline.workbook.reader import SHORT_NAMES, Workbook
 from pipeline_ops.pipeline.workbook.sources import file_sha256
 from pipeline_ops.pipeline.workbook.tables import (
-    REFERENCE_SPECS,
-    Located,
     SheetProblem,
     locate_month_table,
     locate_reference,
@@ -55,17 +60,6 @@ class ExtractResult:
     @property
     def row_count(self) -> int:
         return sum(self.orders.values())
-
-
-def month_file(month: int) -> str:
-    return f"orders-{month:02d}.parquet"
-
-
-def problem_file(month: int) -> str:
-    return f"problems-{month:02d}.parquet"
-
-
-PROBLEM_COLUMNS = ("entity", "year", "month", "sheet", "cell", "rule", "message")
 
 
 @recorded("extract")
@@ -127,7 +121,7 @@ def _extract_into(
         if months is not None and result.blank:
             names = ", ".join(sheets[m] for m in result.blank)
             raise PipelineError(f"{book.path}: sheet {names} is empty (asked for --month {months})")
-        _publish(staging, target, replace_all_months=months is None)
+        move_into_place(staging, target, replace_all_months=months is None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -197,9 +191,9 @@ def _write_sheets(
 def _write_reference(book: Workbook, con, base: dict, staging: Path) -> dict[str, int]:
     blocks = locate_reference(book.reference(), book.path)
     counts = {
-        name: _write_block(con, blocks.get(name), name, base, staging) for name in REFERENCE_FILES
+        name: write_block(con, blocks.get(name), name, base, staging) for name in REFERENCE_FILES
     }
-    _write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
+    write_columns(con, list(blocks.values()), None, staging / "columns-ref.parquet", base)
     return counts
 
 
@@ -213,85 +207,13 @@ def _write_month(
         return None
     try:
         table = locate_month_table(sheet, book.path)
-        _write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
+        write_columns(con, [table], month, staging / f"columns-{month:02d}.parquet", base)
         constants = {**base, "month": month, "sheet": name}
-        return _write_table(con, table, constants, staging / month_file(month))
+        return write_table(con, table, constants, staging / month_file(month))
     except SheetProblem as problem:
-        return _write_problem(con, problem, {**base, "month": month}, staging)
+        return write_problem(con, problem, {**base, "month": month}, staging)
     except duckdb.Error as exc:
         row = table.header_index + 1
         text = f"its cells could not be typed ({first_line(exc)})"
         problem = SheetProblem(book.path, name, row, "untyped_sheet", text)
-        return _write_problem(con, problem, {**base, "month": month}, staging)
-
-
-def _write_problem(con, problem: SheetProblem, base: dict, staging: Path) -> SheetProblem:
-    for partial in (
-        staging / month_file(base["month"]),
-        staging / f"columns-{base['month']:02d}.parquet",
-    ):
-        partial.unlink(missing_ok=True)
-    values = [base["entity"], base["year"], base["month"], problem.sheet, problem.cell,
-              problem.rule, problem.problem]  # fmt: skip
-    types = [pa.string(), pa.int32(), pa.int32()] + [pa.string()] * 4
-    arrow = pa.table([pa.array([v], t) for v, t in zip(values, types, strict=True)],
-                     names=list(PROBLEM_COLUMNS))  # fmt: skip
-    con.register("problem", arrow)
-    try:
-        con.execute(f"COPY problem TO '{staging / problem_file(base['month'])}' (FORMAT parquet)")
-    finally:
-        con.unregister("problem")
-    return problem
-
-
-def _write_table(con, table: Located, constants: dict, dest: Path) -> int:
-    src, dirty = source_table(table)
-    typed = typed_select(table.spec.name, constants, dirty)
-    con.register("src", src)
-    try:
-        result = con.execute(f"COPY ({typed} ORDER BY source_row) TO '{dest}' (FORMAT parquet)")
-        return int(result.fetchall()[0][0])
-    finally:
-        con.unregister("src")
-
-
-def _write_block(con, table: Located | None, name: str, base: dict, staging: Path) -> int:
-    """A missing optional REFERENSI block is written empty, so load still replaces it."""
-    dest = staging / f"{name}.parquet"
-    constants = {**base, "sheet": table.sheet.name if table else "REFERENSI"}
-    if table is None:
-        spec = next(s for s in REFERENCE_SPECS if s.name == name)
-        empty = pa.RecordBatch.from_arrays([pa.array([], pa.string())], names=["c0"])
-        table = Located(spec, Sheet("REFERENSI", empty, ["A"]), -1, 0, {})
-    return _write_table(con, table, constants, dest)
-
-
-def _write_columns(con, tables: list[Located], month: int | None, dest: Path, base: dict) -> None:
-    rows = [
-        (base["entity"], base["year"], month, t.sheet.name, t.spec.name, f, letter)
-        for t in tables
-        for f, letter in t.letters().items()
-    ]
-    names = ["entity", "year", "month", "sheet", "tbl", "field", "col"]
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    types = [pa.string(), pa.int32(), pa.int32()] + [pa.string()] * 4
-    arrow = pa.table([pa.array(c, t) for c, t in zip(columns, types, strict=True)], names=names)
-    con.register("cols", arrow)
-    con.execute(f"COPY cols TO '{dest}' (FORMAT parquet)").fetchall()
-    con.unregister("cols")
-
-
-MONTH_FILES = ("orders-{:02d}.parquet", "columns-{:02d}.parquet", "problems-{:02d}.parquet")
-
-
-def _publish(staging: Path, target: Path, *, replace_all_months: bool) -> None:
-    """Move the new files in; a month written now keeps none of its older files (a sheet
-    fixed since has no problem file left, a broken one no orders)."""
-    months = {int(p.stem.split("-")[1]) for p in staging.glob("*-[0-9][0-9].parquet")}
-    for month in range(1, 13) if replace_all_months else sorted(months):
-        for pattern in MONTH_FILES:
-            old = target / pattern.format(month)
-            if old.exists() and not (staging / old.name).exists():
-                old.unlink()
-    for new in staging.iterdir():
-        new.replace(target / new.name)
+        return write_problem(con, problem, {**base, "month": month}, staging)
