@@ -18,7 +18,9 @@ from django.utils import timezone
 from pipeline_ops.console.banner import banner
 from pipeline_ops.console.board import board
 from pipeline_ops.models import MonthState, PipelineRun
+from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.reports.notes import withheld_notices
+from pipeline_ops.pipeline.stages.report import run_report
 from pipeline_ops.pipeline.workbook.sources import file_sha256
 from tests.workbooks import Layout, build_workbook, standard_orders
 
@@ -295,3 +297,18 @@ def test_a_failed_stage_marks_its_months_and_the_banner_until_a_later_sync_of_th
     assert words() == ["transformed"] * 2 + ["—", "—"]
     assert [c.failure for c in cells()] == [None] * 12 and news() == (0, 0)
     assert "✖ extract failed" not in index(admin_client) and open_failures(admin_client) == []
+
+
+def test_a_chained_monthly_report_that_failed_before_knowing_its_month_clears_once_one_builds(
+    source,
+):
+    with pytest.raises(PipelineError, match="no report tables yet"):
+        run_report("IONS", 2026)  # what the monthly chain calls: no month given
+    assert news()[0] == 1  # an open failure the banner counts
+
+    workbook(source)
+    ok("sync")
+    run_report("IONS", 2026)  # the latest loaded month, March
+
+    assert news()[0] == 0 and marks() == {}
+    assert cell(3).label == "reported"

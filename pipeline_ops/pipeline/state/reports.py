@@ -24,10 +24,19 @@ def period_of(run: PipelineRun) -> Period | None:
         return None
 
 
+def _state_key(run: PipelineRun, period: Period | None) -> str:
+    """The report's stem, or for one whose period is unknown `IONS-2026-monthly[-TM]`."""
+    if period is not None:
+        return period.stem
+    unit = run.options.get("unit")
+    kind = run.options.get("report_type", "monthly")
+    return f"{run.entity.code}-{run.year}-{kind}" + (f"-{unit}" if unit else "")
+
+
 def _state(run: PipelineRun, period: Period | None) -> ReportState:
     report_type = period.type if period else run.options.get("report_type", "monthly")
     unit = (period.unit if period else run.options.get("unit")) or ""
-    stem = period.stem if period else f"{run.entity.code}-{run.year}-{report_type}"
+    stem = _state_key(run, period)
     found, _ = ReportState.objects.get_or_create(
         entity_id=run.entity_id, stem=stem,
         defaults={"year": run.year, "type": report_type, "unit": unit},
@@ -39,6 +48,10 @@ def built(run: PipelineRun, verdict: dict) -> None:
     """A build succeeded: it is current, its failure (if any) is cleared; an entity-wide
     report makes its months (but the withheld ones) `reported`."""
     state = _state(run, verdict["period"])
+    # A report of its kind that failed before it knew its period (a chained monthly report
+    # with nothing loaded yet) is cleared by the next one of that kind that builds.
+    unknown = _state_key(run, None)
+    ReportState.objects.filter(entity_id=run.entity_id, stem=unknown, built_at=None).delete()
     withheld = [w["month"] for w in verdict["withheld"]]
     state.type, state.unit = verdict["period"].type, verdict["period"].unit or ""
     state.month_start, state.month_end = min(verdict["months"]), max(verdict["months"])
