@@ -126,11 +126,12 @@ def test_a_stale_month_says_what_was_made_before_its_rows_changed(admin_client, 
     report(entity, "IONS-2026-Q1", "quarterly", 1, 3, stale_since=at(5), stale_months=[2])
 
     assert [c.stale_for for c in row()[0][:3]] == [
-        [], ["the marts", "the ops DB", "the report"], []
+        [], ["the marts", "the ops DB", "the report IONS-2026-Q1"], []
     ]  # fmt: skip
     assert row()[1] == {"Q1": "stale"}
     html = index(admin_client)
-    assert "Stale: the month's data changed after the marts, the ops DB, the report were" in html
+    stale = "the marts, the ops DB and the report IONS-2026-Q1 were made"
+    assert f"Stale: the month's data changed after {stale}" in html
     assert "reported ⚠" in html and "Q1 ⚠" in html
 
 

@@ -222,7 +222,7 @@ def test_a_new_workbook_version_changing_only_march_makes_only_march_and_its_rep
     ok("load")
 
     assert [c.stale_for for c in cells()[:3]] == [
-        [], [], ["the marts", "the ops DB", "the report"]
+        [], [], ["the marts", "the ops DB", "the reports IONS-2026-03, IONS-2026-Q1"]
     ]  # fmt: skip
     assert {s.month: s.changed_at for s in MonthState.objects.filter(month__in=[1, 2])} == before
     assert details(3) == {"report": "stale"} and details(2) == {}
@@ -245,7 +245,7 @@ def test_a_new_workbook_version_changing_only_march_makes_only_march_and_its_rep
     assert marks() == {"Q1": "stale", "Q1-DR": "built"}
 
     ok("transform")
-    assert cell(3).stale_for == ["the ops DB", "the report"]
+    assert cell(3).stale_for == ["the ops DB", "the reports IONS-2026-03, IONS-2026-Q1"]
     ok("publish", "--month", "3")
     ok("report", "--month", "3")
     assert marks() == {"Q1": "stale", "Q1-DR": "built"}  # until Q1 itself is built again

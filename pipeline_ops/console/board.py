@@ -49,6 +49,10 @@ class Mark:
         return "stale" if self.state.stale_since else "built"
 
     @property
+    def withheld(self) -> str:
+        return ", ".join(MONTHS[w["month"] - 1] for w in self.state.withheld or ())
+
+    @property
     def launched(self) -> PipelineRun | None:
         """What was launched when it failed, as month cells link (its page tells all)."""
         return root_of(self.state.failure_run) if self.state.failure_run_id else None
@@ -77,6 +81,12 @@ class Cell:
     @property
     def stale(self) -> bool:
         return bool(self.stale_for)
+
+    @property
+    def stale_words(self) -> str:
+        """`the marts, the ops DB and the report`."""
+        *rest, last = self.stale_for or [""]
+        return f"{', '.join(rest)} and {last}" if rest else last
 
 
 def _failure(run: PipelineRun | None, clears: str) -> Failure | None:

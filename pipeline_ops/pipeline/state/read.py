@@ -76,8 +76,10 @@ def stale_for(state: MonthState, reports: Iterable[ReportState] = ()) -> list[st
     found = ["the marts"] if is_behind(state) else []
     if state.published_at and state.changed_at and state.published_at < state.changed_at:
         found.append("the ops DB")
-    if any(r.stale_since and state.month in r.stale_months and not r.unit for r in reports):
-        found.append("the report")
+    stale = [r.stem for r in reports
+             if r.stale_since and state.month in r.stale_months and not r.unit]  # fmt: skip
+    if stale:
+        found.append(f"the report{'s' if len(stale) > 1 else ''} {', '.join(sorted(stale))}")
     return found
 
 
