@@ -18,13 +18,10 @@ $(STAMP): requirements.txt
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Each demo step runs only when its result is missing: a second `make run` does no demo
+# work and never overwrites a workbook (pipeline_ops/pipeline/demo/prepare.py).
 demo: migrate
-	$(PY) manage.py seed --entity IONS --demo
-	$(PY) manage.py sync --entity IONS --year 2025
-	$(PY) manage.py sync --entity IONS --year 2026
-	$(PY) manage.py publish --entity IONS --year 2026 --month 1-12
-	$(PY) manage.py report --entity IONS --year 2026 --type yearly
-	$(PY) manage.py setup_schedules
+	$(PY) manage.py demo
 	$(PY) manage.py demo_admin
 
 run: demo

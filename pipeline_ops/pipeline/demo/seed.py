@@ -37,11 +37,14 @@ def seed_entity(
     rows_per_month: int = 1500,
     years: list[int] | None = None,
     force: bool = False,
+    missing_only: bool = False,
 ) -> SeedResult:
+    """`missing_only`: write only the demo workbooks that do not exist (`manage.py demo`)."""
     entity, created = register_entity(code)
     result = SeedResult(created=created)
     if demo:
         paths = [source_workbook(code, year, entity.source_dir) for year in years or [2025, 2026]]
+        paths = [path for path in paths if not (missing_only and path.exists())]
         result.workbooks = write_demo_workbooks(code, paths, rows_per_month, force=force)
     result.notes += seed_ops_db(entity)
     return result

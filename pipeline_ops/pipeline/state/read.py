@@ -70,11 +70,19 @@ def touches_unit(state: MonthState, unit: str) -> bool:
     return not unit or "*" in state.changed_units or unit in state.changed_units
 
 
+def unpublished(state: MonthState) -> bool:
+    """The ops DB lacks the month's current data: never published, or published before
+    its rows last changed."""
+    return not state.published_at or bool(
+        state.changed_at and state.published_at < state.changed_at
+    )
+
+
 def stale_for(state: MonthState, reports: Iterable[ReportState] = ()) -> list[str]:
     """What was made from the month's data before it changed: the marts, the ops DB, the
     entity's reports over the month."""
     found = ["the marts"] if is_behind(state) else []
-    if state.published_at and state.changed_at and state.published_at < state.changed_at:
+    if state.published_at and unpublished(state):
         found.append("the ops DB")
     stale = [r.stem for r in reports
              if r.stale_since and state.month in r.stale_months and not r.unit]  # fmt: skip
