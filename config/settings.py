@@ -198,6 +198,9 @@ LOGIN_URL = "admin:login"
 
 # The address staff open the admin at: links in e-mails (failure notices) start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Mail is sent for real but nobody said where the admin is: links would point at this
+# machine's default address. pipeline_ops/checks.py warns at start-up (atlas.W001).
+SITE_URL_IS_DEFAULT = not os.environ.get("SITE_URL", "").strip()
 # Mail (failure notices, report deliveries), Django's names (docs/configuration.md).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

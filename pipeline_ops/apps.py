@@ -18,6 +18,7 @@ class PipelineOpsConfig(AppConfig):
     def ready(self) -> None:
         # Groups need the permissions, which exist only after migrate: create them there.
         post_migrate.connect(_create_roles, sender=self)
+        from pipeline_ops import checks  # noqa: F401  (registers the start-up checks)
         from pipeline_ops.pipeline.runs.launch import connect_worker_signal
 
         connect_worker_signal()
