@@ -187,6 +187,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True
+# One format for dates and times in every admin page (config/formats/en/). Not
+# USE_THOUSAND_SEPARATOR: it would print every integer in a template (years, ids in query
+# strings) as 2,026; counts are formatted where shown (admin/display.number).
+FORMAT_MODULE_PATH = ["config.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = PIPELINE_DATA_DIR / "static"
 # Uploaded workbooks (docs/intake.md) go through Django's default storage: the web process
