@@ -11,10 +11,13 @@ workbook lifts the block.
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+
+if TYPE_CHECKING:  # the driver loads where a warehouse is opened, not with the admin
+    import duckdb
 
 
 class BlockedMonths(PipelineError):

@@ -6,7 +6,10 @@ person typed so validation can quote it. `source_row` is the Excel row number (1
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the driver loads where a warehouse is opened, not with the admin
+    import duckdb
 
 RAW_DDL = """
 CREATE TABLE IF NOT EXISTS raw_orders (

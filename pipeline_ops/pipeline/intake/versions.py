@@ -20,7 +20,6 @@ from django.utils import timezone
 from pipeline_ops.models import Entity, WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.errors import one_line
 from pipeline_ops.pipeline.intake.files import open_upload, replace_atomically
-from pipeline_ops.pipeline.intake.preview import preview_workbook
 from pipeline_ops.pipeline.paths import data_dir, source_workbook
 from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.recovery import identity
@@ -81,6 +80,9 @@ def run_preview(version_pk: int) -> WorkbookVersion:
     try:
         current = adopt_current(version.entity, version.year, scratch)
         offered = _copy_out(version, scratch)
+        # Here, not at import: the preview pulls in DuckDB and the reader (admin start-up).
+        from pipeline_ops.pipeline.intake.preview import preview_workbook
+
         result = preview_workbook(offered, version.entity.code, version.year, current, scratch)
         _save_preview(version, result)
     except Exception as exc:  # a refusal, or a surprise (a full disk, a database error)

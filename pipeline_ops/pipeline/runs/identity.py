@@ -13,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
-import duckdb
 from django.db.models import Max
 
 from pipeline_ops.models import PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs.warehouse import warehouse_path
+
+if TYPE_CHECKING:  # the driver loads where a warehouse is opened, not with the admin
+    import duckdb
 
 _adopting: ContextVar[bool] = ContextVar("adopting_new_warehouse", default=False)
 

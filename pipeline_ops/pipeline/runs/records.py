@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
@@ -16,6 +15,9 @@ from pipeline_ops.pipeline.period import MonthRange
 from pipeline_ops.pipeline.runs.identity import has_runs_table, highest_known_id
 from pipeline_ops.pipeline.runs.recovery import identity
 from pipeline_ops.pipeline.text import printable
+
+if TYPE_CHECKING:  # the driver loads where a warehouse is opened, not with the admin
+    import duckdb
 
 # {start}: after every id Django has mirrored, so a new warehouse never reuses one (identity.py)
 RUNS_DDL = """

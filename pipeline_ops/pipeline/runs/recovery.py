@@ -17,11 +17,14 @@ import os
 import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 from django.utils import timezone
 
 from pipeline_ops.models import PipelineRun
+
+if TYPE_CHECKING:  # the driver loads where a warehouse is opened, not with the admin
+    import duckdb
 
 ABANDONED = (
     "Abandoned: the process running this {stage} (pid {pid} on {host}) died{during} before "

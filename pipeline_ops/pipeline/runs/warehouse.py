@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 from django.conf import settings
 
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.paths import data_dir
 from pipeline_ops.pipeline.runs.locking import is_held
+
+if TYPE_CHECKING:  # the driver loads where a warehouse is opened, not with the admin
+    import duckdb
 
 
 def warehouse_path() -> Path:
@@ -25,6 +28,8 @@ _shared: ContextVar[list | None] = ContextVar("warehouse_connection", default=No
 
 
 def _open(read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb  # here, not at import: every command loads the admin, few open the warehouse
+
     if not is_held():
         raise RuntimeError("open the warehouse only while holding the pipeline lock")
     path = warehouse_path()
