@@ -16,8 +16,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
 from django_q.models import Failure, Schedule, Success
 
+from pipeline_ops.admin.display import EMPTY, local_time
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.runs.run_now import last_runs, run_now
 from pipeline_ops.pipeline.runs.schedules import TASK_FUNCTIONS, validate_schedule
 
 # Fields that name code, its arguments or where it runs: superusers only.
@@ -54,8 +59,9 @@ admin.site.unregister(Schedule)
 @admin.register(Schedule)
 class ScheduleAdmin(q_admin.ScheduleAdmin):
     form = ScheduleForm
-    list_display = (*q_admin.ScheduleAdmin.list_display, "paused")
-    actions = ("pause", "resume")
+    list_display = ("id", "name", "schedule_type", "next_run_local", "last_pipeline_run",
+                    "get_success", "paused")  # fmt: skip
+    actions = ("run_now", "pause", "resume")
 
     def get_queryset(self, request) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -72,6 +78,32 @@ class ScheduleAdmin(q_admin.ScheduleAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+    @admin.display(description="next run", ordering="next_run")
+    def next_run_local(self, obj: Schedule) -> str:
+        return local_time(obj.next_run)
+
+    @admin.display(description="last run")
+    def last_pipeline_run(self, obj: Schedule) -> str:
+        # A query per row: schedules are few (the nightly one and one per entity).
+        run = last_runs([obj]).get(obj.pk)
+        if run is None:
+            return EMPTY
+        url = reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk])
+        return format_html('<a href="{}">run {} · {}</a> {}', url, run.pk, run.status,
+                           local_time(run.completed_at or run.created))  # fmt: skip
+
+    @admin.action(description="Run now (once; the next run stays as it is)",
+                  permissions=("change",))  # fmt: skip
+    def run_now(self, request, queryset: QuerySet) -> None:
+        queued = 0
+        for schedule in queryset:
+            try:
+                self.message_user(request, run_now(schedule, request.user), messages.INFO)
+                queued += 1
+            except PipelineError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        self.message_user(request, f"Queued {queued} schedule(s) once.", messages.SUCCESS)
 
     @admin.display(description="paused", boolean=True)
     def paused(self, obj: Schedule) -> bool:

@@ -1,0 +1,77 @@
+"""A schedule's work, once, now (the Schedule admin's *Run now*; docs/admin.md).
+
+Queues exactly what the schedule's next run would queue, as a person's launch (their name
+on the run), and leaves the schedule alone: its next run and repeats do not move. Only the
+product's own task functions (schedules.TASK_FUNCTIONS) can be run, with their arguments
+checked as a saved schedule's are; the run a schedule last made is found here too.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_q.models import Schedule
+
+from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.runs import schedules
+from pipeline_ops.pipeline.runs.launch import enqueue
+
+
+def run_now(schedule: Schedule, user) -> str:
+    """What was queued, in words; PipelineError when the schedule names other work."""
+    if schedule.func not in schedules.TASK_FUNCTIONS:
+        raise PipelineError(f"{schedule.name}: {schedule.func} is not a product task.")
+    args, kwargs = _arguments(schedule)
+    if schedule.func == schedules.TASK:
+        work = schedules.scheduled_work(args[0], args[1])
+        run = enqueue(_for_period(work, *args[2:], **kwargs), user=user, trigger="admin")
+        return f"{schedule.name}: queued run {run.pk} ({run.stage} {run.entity.code} {run.year})"
+    from django_q.tasks import async_task
+
+    async_task(schedule.func, *args, **kwargs, task_name=f"{schedule.name} (run now)"[:100])
+    return f"{schedule.name}: queued for the worker"
+
+
+def _arguments(schedule: Schedule) -> tuple[tuple, dict]:
+    try:
+        schedules.validate_schedule(schedule.func, schedule.hook, schedule.args, schedule.kwargs)
+    except Exception as exc:  # a ValidationError: the stored arguments are not allowed
+        raise PipelineError(f"{schedule.name}: its arguments are not allowed ({exc}).") from None
+    args = schedules._literal(schedule.args, "args", ())
+    kwargs = schedules._literal(schedule.kwargs, "kwargs", {})
+    return (args if type(args) is tuple else (args,)), kwargs
+
+
+def _for_period(work, year=None, month=None):
+    if not year:
+        return work
+    from pipeline_ops.pipeline.period import MonthRange
+    from pipeline_ops.pipeline.runs.launch import Work
+
+    months = MonthRange(month, month) if month else work.months
+    return Work(work.stage, work.entity, year, months, work.report_type, work.then)
+
+
+def last_runs(queryset) -> dict[int, PipelineRun]:
+    """Schedule id → the newest launched run a schedule (or its Run now) made: the runs of
+    its entity launched by a schedule; for the nightly sync, any scheduled sync."""
+    found: dict[int, PipelineRun] = {}
+    launched = PipelineRun.objects.filter(parent__isnull=True, trigger="schedule")
+    for schedule in queryset:
+        runs = _made_by(schedule, launched)
+        newest = runs.select_related("entity").order_by("-id").first() if runs is not None else None
+        if newest is not None:
+            found[schedule.pk] = newest
+    return found
+
+
+def _made_by(schedule: Schedule, launched: QuerySet) -> QuerySet | None:
+    if schedule.func == schedules.NIGHTLY_TASK:
+        return launched.filter(stage="sync")
+    if schedule.func != schedules.TASK:
+        return None
+    try:
+        args, _ = _arguments(schedule)
+    except PipelineError:
+        return None  # a schedule this admin would not save: it made no run of ours
+    return launched.filter(entity__code=args[1])
