@@ -12,6 +12,7 @@ from pipeline_ops.admin.runs import RunControlMixin, RunLevelFilter
 from pipeline_ops.admin.subscriptions import (
     EntitySubscriptionsMixin,  # + subscription, delivery admins
 )
+from pipeline_ops.console.entity_page import page_context
 from pipeline_ops.console.outcome import run_title
 from pipeline_ops.models import DimensionCache, Entity, PipelineRun, ValidationIssue
 from pipeline_ops.views.intake import UploadMixin
@@ -27,9 +28,26 @@ class EntityAdmin(EntitySubscriptionsMixin, LaunchPermissionMixin, UploadMixin, 
     change_form_template = "admin/pipeline_ops/entity/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        # source_dir is a path the worker reads files from: superusers only.
+        # source_dir is a path the worker reads files from: superusers only. Once each: for
+        # whoever may not change entities, the mixin has made every field read-only already.
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if request.user.is_superuser else (*readonly, "source_dir")
+        extra = () if request.user.is_superuser else ("source_dir",)
+        return tuple(dict.fromkeys((*readonly, *extra)))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Outcome first (console/entity_page.py): the board row, latest versions and runs,
+        the buttons the user may press. Who may not change entities (operators: they save
+        only subscriptions; viewers) sees the entity's code as the title, not "Change"."""
+        entity = self.get_object(request, unquote(object_id))
+        if entity is not None and self.has_view_or_change_permission(request, entity):
+            extra_context = {"entity_page": page_context(request, entity), **(extra_context or {})}
+            if not self.edits_entities(request):
+                extra_context |= {"title": entity.code, "subtitle": _subtitle(entity),
+                                  "edits_entity": False}  # fmt: skip
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def edits_entities(self, request) -> bool:
+        return request.user.has_perm("pipeline_ops.change_entity")
 
     @admin.display(description="Latest run")
     def latest_run(self, obj: Entity) -> str:
@@ -42,6 +60,10 @@ class EntityAdmin(EntitySubscriptionsMixin, LaunchPermissionMixin, UploadMixin, 
     @admin.display(description="created", ordering="created")
     def created_at(self, obj: Entity) -> str:
         return local_time(obj.created)
+
+
+def _subtitle(entity: Entity) -> str | None:
+    return entity.name if entity.name and entity.name != entity.code else None
 
 
 class ActiveFilter(admin.SimpleListFilter):
