@@ -25,6 +25,7 @@ from pipeline_ops.models import PipelineRun, WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake.decide import accept, check_acceptable, reject, restore
 from pipeline_ops.pipeline.intake.versions import Status, claim, run_preview, store
+from pipeline_ops.pipeline.reports.labels import rupiah
 from pipeline_ops.pipeline.runs.locking import lock_path
 from pipeline_ops.pipeline.stages.extract import extract_workbook
 from pipeline_ops.pipeline.workbook.sources import file_sha256
@@ -104,8 +105,9 @@ def latest() -> WorkbookVersion:
 
 
 def changes(version: WorkbookVersion) -> list[tuple]:
+    """(kind, month, invoice, [[field, old, new], ...]) of each listed order."""
     rows = WorkbookChange.objects.filter(version=version).order_by("month", "invoice")
-    return [(c.kind, c.month, c.invoice, c.fields) for c in rows]
+    return [(c.kind, c.month, c.invoice, c.fields["fields"]) for c in rows]
 
 
 def counts(version: WorkbookVersion) -> tuple[int, int, int]:
@@ -355,7 +357,7 @@ def test_month_totals_move_old_to_new_with_each_kind_of_change(entity, data_dir,
         totals([moved])[1] - 500_000
     )
     jan_old, jan_new = month_row(version, 1)["revenue"]
-    assert f"revenue {jan_old:,} → {jan_new:,} (+1,500,000)" in out
+    assert f"revenue {rupiah(jan_old)} → {rupiah(jan_new)} (+Rp 1.500.000)" in out
 
 
 # --- errors ----------------------------------------------------------------------------

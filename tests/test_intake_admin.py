@@ -104,7 +104,7 @@ def test_the_preview_page_shows_the_month_summary_and_the_issues_with_cell_addre
     assert f"<code>{layout.cell(2, 10, 'Kode Program')}</code>" in page  # FEB!F14, unknown
     assert f"<code>{layout.cell(2, 0, 'Harga')}</code>" in page  # FEB!H4, price mismatch
     assert "Kode Program &#x27;XX&#x27; is not in REFERENSI" in page
-    assert "13,500,000 → 14,900,000" in page and "+1,400,000" in page  # Feb revenue
+    assert "Rp 13.500.000 → Rp 14.900.000" in page and "+Rp 1.400.000" in page  # Feb revenue
     assert "Feb stays blocked" in page
     assert f"?version__id__exact={version.pk}&amp;month=2" in page or (
         f"?version__id__exact={version.pk}&month=2" in page
@@ -116,7 +116,7 @@ def test_the_order_diff_shows_each_change_and_filters_by_month_and_kind(client, 
     diff = reverse("admin:pipeline_ops_workbookchange_changelist")
     page = client.get(f"{diff}?version__id__exact={version.pk}").content.decode()
     assert "Order diff: IONS 2026, IONS 2026 revised.xlsx" in page
-    assert '<code>price</code>: <span class="diff-old">1500000</span> → 1400000' in page
+    assert '<code>price</code>: <span class="diff-old">Rp 1.500.000</span> → Rp 1.400.000' in page
     assert "NEW-1" in page and "INV-2026-03001" in page
     february = client.get(f"{diff}?version__id__exact={version.pk}&month=2").content.decode()
     assert "NEW-1" in february and "INV-2026-03001" not in february

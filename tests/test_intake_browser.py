@@ -58,7 +58,7 @@ def read_preview(page, layout: Layout) -> None:
     counts = page.inner_text("#intake-counts")
     assert "+1 added" in counts and "−1 removed" in counts and "3 changed" in counts
     months = page.inner_text("#intake-months")
-    assert "13,500,000 → 14,900,000" in months  # Feb revenue: −100,000 + 1,500,000
+    assert "Rp 13.500.000 → Rp 14.900.000" in months  # Feb revenue: −100.000 + 1.500.000
     shoot(page, "intake-preview.png")
 
 

@@ -20,6 +20,7 @@ from pipeline_ops.forms import DecisionForm
 from pipeline_ops.models import WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake import decide
+from pipeline_ops.pipeline.intake.report import field_value, order_name, order_words
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.site import lookup_id
 from pipeline_ops.views.intake import (
@@ -179,7 +180,7 @@ class MonthFilter(admin.SimpleListFilter):
 
 @admin.register(WorkbookChange)
 class WorkbookChangeAdmin(ReadOnlyAdmin):
-    list_display = ("kind_badge", "month_name", "invoice", "changed_fields", "version_link")
+    list_display = ("kind_badge", "month_name", "order", "changed_fields", "version_link")
     list_display_links = None  # a row is the diff itself: nothing to open
     list_filter = ("version", MonthFilter, "kind")
     list_select_related = ("version__entity",)
@@ -195,14 +196,26 @@ class WorkbookChangeAdmin(ReadOnlyAdmin):
     def month_name(self, obj: WorkbookChange) -> str:
         return MONTH_ABBREVIATIONS[obj.month - 1] if 1 <= obj.month <= 12 else str(obj.month)
 
+    @admin.display(description="order", ordering="invoice")
+    def order(self, obj: WorkbookChange) -> str:
+        """The invoice (or the cell of a row without one), then who and how much."""
+        if not isinstance(obj.fields, dict):  # previewed before orders were described
+            return obj.invoice
+        order = obj.fields["order"]
+        return format_html(
+            '<span class="diff-invoice">{}</span><br><small class="diff-who">{}</small>',
+            order_name(obj.invoice, order), order_words(order),
+        )  # fmt: skip
+
     @admin.display(description="fields: old → new")
     def changed_fields(self, obj: WorkbookChange) -> str:
-        if not obj.fields:
+        fields = obj.fields["fields"] if isinstance(obj.fields, dict) else obj.fields
+        if not fields:
             return {"added": "new order", "removed": "order gone"}.get(obj.kind, "—")
         return format_html_join(
             mark_safe("<br>"), '<code>{}</code>: <span class="diff-old">{}</span> → {}',
-            ((field, "∅" if old is None else old, "∅" if new is None else new)
-             for field, old, new in obj.fields),
+            ((field, field_value(field, old), field_value(field, new))
+             for field, old, new in fields),
         )  # fmt: skip
 
     @admin.display(description="version", ordering="version")

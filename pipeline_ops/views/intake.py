@@ -24,7 +24,9 @@ from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake import decide, versions
 from pipeline_ops.pipeline.intake.files import open_upload
 from pipeline_ops.pipeline.intake.recovery import recover_versions
+from pipeline_ops.pipeline.intake.report import signed_rupiah
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.pipeline.reports.labels import rupiah
 from pipeline_ops.pipeline.workbook.limits import limit
 
 UPLOAD_PERMISSION = "pipeline_ops.add_workbookversion"
@@ -150,7 +152,8 @@ def download_version(request: HttpRequest, pk: int) -> FileResponse:
 
 def _amounts(pair: list[int]) -> dict:
     old, new = pair
-    return {"old": f"{old:,}", "new": f"{new:,}", "delta": f"{new - old:+,}" if new != old else ""}
+    delta = signed_rupiah(new - old) if new != old else ""
+    return {"old": rupiah(old), "new": rupiah(new), "delta": delta}
 
 
 def month_row(version: WorkbookVersion, month: dict) -> dict:
@@ -160,6 +163,20 @@ def month_row(version: WorkbookVersion, month: dict) -> dict:
         "name": MONTH_ABBREVIATIONS[month["month"] - 1],
         "diff_url": diff_url(version, month=month["month"]) if moved else "",
         "money": [_amounts(month["revenue"]), _amounts(month["collected"])],
+    }
+
+
+def issues_context(request: HttpRequest, summary: dict) -> dict:
+    """The preview's issues: all of them, or (`?issues=new`) only those the current
+    workbook does not have (same rule, cell or invoice, and message)."""
+    only_new = request.GET.get("issues") == "new" and "issues_new" in summary
+    total = summary.get("errors", 0) + summary.get("warnings", 0)
+    return {
+        "issues_new_only": only_new,
+        "issues": summary.get("issues_new" if only_new else "issues", []),
+        "issue_count": summary.get("new_issues", 0) if only_new else total,
+        "all_issue_count": total,
+        "new_issue_count": summary.get("new_issues"),
     }
 
 
@@ -177,8 +194,7 @@ def preview_context(request: HttpRequest, version: WorkbookVersion) -> dict:
         "can_decide": request.user.has_perm(ACCEPT_PERMISSION),
         "months": months,
         "blocked": [m["name"] for m in months if m["blocked"]],
-        "issues": summary.get("issues", []),
-        "issue_count": summary.get("errors", 0) + summary.get("warnings", 0),
+        **issues_context(request, summary),
         "diff_url": diff_url(version),
         "decision_form": DecisionForm(),
         "restorable": version.status in RESTORABLE and bool(version.upload),

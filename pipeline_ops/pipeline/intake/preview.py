@@ -5,7 +5,9 @@ Nothing here opens the warehouse or writes into `sources/`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -46,10 +48,12 @@ def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
     base = file_sha256(current) if current is not None and current.exists() else ""
     old = _current_orders(current, base, entity, year, scratch) if base else []
     new = [str(p) for p in sorted(new_dir.glob("orders-*.parquet"))]
+    known = _known_issues(entity, year, old)
     with duckdb.connect() as con:
         issues = _issues(con, entity, year, new_dir)
         changes, counts, touched = diff_orders(con, old, new, KEPT_CHANGES)
         totals = (month_totals(con, old), month_totals(con, new))
+        _mark_new(con, issues, new, known)
     summary = summarise(issues, counts, totals, extracted.row_count)
     summary["touched_months"] = touched  # where orders changed, arrived or left
     summary["sheets"] = sorted([*extracted.orders, *extracted.blank, *extracted.problems])
@@ -102,6 +106,47 @@ def _issues(con: duckdb.DuckDBPyConnection, entity: str, year: int, directory: P
     return [dict(zip(ISSUE_COLUMNS, row, strict=True)) for row in ordered]
 
 
+def _row_invoices(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[tuple, str]:
+    """(sheet, row) → upper-cased No Invoice of every extracted order row that has one."""
+    if not files:
+        return {}
+    rows = con.execute(
+        f"SELECT sheet, source_row, upper(invoice) FROM read_parquet({files},"
+        " union_by_name = true) WHERE invoice IS NOT NULL"
+    ).fetchall()
+    return {(sheet, row): invoice for sheet, row, invoice in rows}
+
+
+def _idents(issue: dict, invoices: dict[tuple, str]) -> set[tuple]:
+    """Where an issue is: its cell and, on an order row with one, its invoice (rows move
+    when staff insert one above, the invoice stays)."""
+    sheet, _, ref = issue["cell"].rpartition("!")
+    row = int("".join(ch for ch in ref if ch.isdigit()) or 0)
+    found = {(issue["rule"], issue["message"], "cell", issue["cell"])}
+    if invoice := invoices.get((sheet, row)):
+        found.add((issue["rule"], issue["message"], "invoice", invoice))
+    return found
+
+
+def _known_issues(entity: str, year: int, old: list[str]) -> set[tuple] | None:
+    """Every issue of the current workbook (same rule, cell or invoice, and message); None
+    when there is no current workbook to compare with."""
+    if not old:
+        return None
+    with duckdb.connect() as con:
+        issues = _issues(con, entity, year, Path(old[0]).parent)
+        invoices = _row_invoices(con, old)
+    return set().union(*(_idents(i, invoices) for i in issues))
+
+
+def _mark_new(con: duckdb.DuckDBPyConnection, issues: list[dict], new: list[str],
+              known: set[tuple] | None) -> None:  # fmt: skip
+    """Each issue's `new`: the current workbook does not have it."""
+    invoices = _row_invoices(con, new) if known is not None else {}
+    for issue in issues:
+        issue["new"] = known is None or not (_idents(issue, invoices) & known)
+
+
 def summarise(issues: list[dict], counts: dict[tuple[str, int], int], totals: tuple[dict, dict],
               orders: int) -> dict:  # fmt: skip
     """What the preview page, `intake --json` and the version row show."""
@@ -115,11 +160,19 @@ def summarise(issues: list[dict], counts: dict[tuple[str, int], int], totals: tu
         "warnings": len(issues) - len(errors),
         **{kind: sum(n for (k, _m), n in counts.items() if k == kind) for kind in KINDS},
         "months": [_month(m, issues, counts, totals, m in blocked) for m in months],
-        "issues": [
-            {k: printable(str(i[k] or "")) for k in ISSUE_COLUMNS} | {"month": i["month"]}
-            for i in issues[:KEPT_ISSUES]
-        ],
+        "issues": [_kept(i) for i in issues[:KEPT_ISSUES]],
+        "new_issues": sum(1 for _ in _new(issues)),
+        "issues_new": [_kept(i) for i in islice(_new(issues), KEPT_ISSUES)],
     }
+
+
+def _new(issues: list[dict]) -> Iterator[dict]:
+    return (i for i in issues if i.get("new", True))
+
+
+def _kept(issue: dict) -> dict:
+    shown = {k: printable(str(issue[k] or "")) for k in ISSUE_COLUMNS}
+    return shown | {"month": issue["month"], "new": bool(issue.get("new", True))}
 
 
 def _month(month: int, issues: list[dict], counts: dict, totals: tuple[dict, dict],
