@@ -4,14 +4,18 @@ entities reads it as a view. Real rows, through the admin with each role's permi
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from pipeline_ops.models import MonthState, PipelineRun, WorkbookVersion
+from tests.test_browser import CHROMIUM_ARGS, log_in
+from tests.test_console_browser import CUT_OFF
 
 YEAR = timezone.localdate().year  # the page shows this year's row unless asked
 WHEN = timezone.make_aware(datetime(YEAR, 12, 6, 23, 54))  # TIME_ZONE: Asia/Jakarta
@@ -73,7 +77,7 @@ def test_an_operator_sees_the_outcome_first_and_every_button(client, entity, ope
 
 def test_an_operator_saves_only_subscriptions_and_each_field_shows_once(client, entity, operator):
     page = page_of(client, operator, entity)
-    assert page.count("Source dir") == 1
+    assert page.count("Source dir") == 1 and "ID:" not in page
     assert 'value="Save subscriptions"' in page
     assert 'name="_save"' not in page and "Save and continue editing" not in page
 
@@ -126,3 +130,39 @@ def test_the_row_follows_the_year_asked_and_an_inactive_entity_says_so(
 def test_an_entity_with_no_history_says_so(client, entity, operator):
     page = page_of(client, operator, entity)
     assert "No workbook uploaded yet." in page and "Nothing launched yet." in page
+
+
+def fits(page, width: int, name: str) -> None:
+    """At `width` px the page scrolls down only, cuts nothing off; ATLAS_SCREENSHOTS=dir
+    keeps a picture (docs/img/entity-page*.png)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.reload()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"{page.url} is {wide} px wide at {width} px"
+    assert page.evaluate(CUT_OFF) == [], f"{page.url} cuts content off at {width} px"
+    if folder := os.environ.get("ATLAS_SCREENSHOTS"):
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_opens_the_page_on_desktop_and_phone_and_syncs_from_it(
+    live_server, entity, operator, rows, monkeypatch
+):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop, this thread
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/admin/pipeline_ops/entity/{entity.pk}/change/")
+        assert page.inner_text("h1") == "IONS"
+        fits(page, 1440, "entity-page.png")
+        fits(page, 390, "entity-page-phone.png")
+        page.click("#entity-buttons button:text-is('Sync…')")
+        page.wait_for_selector(".launch-form")
+        assert "Queue Sync" in page.inner_text("#content-main")
+        assert page.is_visible("input[value=Queue]")
+        browser.close()
+    assert PipelineRun.objects.count() == 2  # the rows' sync and its stage: nothing queued

@@ -29,10 +29,11 @@ class EntityAdmin(EntitySubscriptionsMixin, LaunchPermissionMixin, UploadMixin, 
 
     def get_readonly_fields(self, request, obj=None):
         # source_dir is a path the worker reads files from: superusers only. Once each: for
-        # whoever may not change entities, the mixin has made every field read-only already.
+        # whoever may not change entities, the mixin has made every field read-only already
+        # (the id too, which says nothing to them).
         readonly = tuple(super().get_readonly_fields(request, obj))
         extra = () if request.user.is_superuser else ("source_dir",)
-        return tuple(dict.fromkeys((*readonly, *extra)))
+        return tuple(name for name in dict.fromkeys((*readonly, *extra)) if name != "id")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """Outcome first (console/entity_page.py): the board row, latest versions and runs,
