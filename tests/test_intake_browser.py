@@ -11,12 +11,16 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.core.files import File
+from django.urls import reverse
 from playwright.sync_api import sync_playwright
 
 from pipeline_ops.models import WorkbookVersion
+from pipeline_ops.pipeline.intake.versions import run_preview, store
 from pipeline_ops.pipeline.paths import source_workbook
 from tests.security.test_csp_browser import refusals
 from tests.test_browser import CHROMIUM_ARGS, log_in, shoot, watch_run_page
+from tests.test_console_browser import CUT_OFF, PHONE
 from tests.workbooks import Layout, build_workbook, order, standard_orders, standard_workbook
 from tests.worker import running_worker
 
@@ -108,3 +112,37 @@ def test_an_operator_uploads_a_revised_workbook_reads_its_preview_accepts_it_and
     assert source_workbook("IONS", 2026).read_bytes() == revised.read_bytes()
     run = version.sync_run
     assert (run.status, run.month, run.month_end, run.trigger) == ("success", 2, 3, "intake")
+
+
+def fits_a_phone(page, url: str, name: str) -> None:
+    """At 390 px the page does not scroll sideways and cuts nothing off."""
+    page.goto(url)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{url} is {width} px wide on a 390 px phone"
+    assert page.evaluate(CUT_OFF) == [], f"{url} cuts content off on a phone"
+    shoot(page, name)
+
+
+def test_the_preview_and_the_order_diff_fit_a_390_px_phone(
+    live_server, entity, operator, data_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    standard_workbook(source_workbook("IONS", 2026))
+    layout = revised_workbook(tmp_path / "IONS 2026 revised.xlsx")
+    with open(tmp_path / "IONS 2026 revised.xlsx", "rb") as handle:
+        version = run_preview(store(entity, 2026, File(handle), "IONS 2026 revised.xlsx").pk)
+    preview = live_server.url + reverse("admin:pipeline_ops_workbookversion_change",
+                                        args=[version.pk])  # fmt: skip
+    diff = live_server.url + reverse("admin:pipeline_ops_workbookchange_changelist")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=PHONE)
+        log_in(page, live_server.url)
+        fits_a_phone(page, preview, "intake-preview-phone.png")
+        months = page.inner_text("#intake-months")
+        assert "Rp 13.500.000 → Rp 14.900.000" in months  # Feb revenue, on screen
+        fits_a_phone(page, f"{preview}?issues=new", "intake-issues-new-phone.png")
+        assert layout.cell(2, 10, "Organisasi") in page.inner_text("#intake-issues")
+        fits_a_phone(page, f"{diff}?version__id__exact={version.pk}", "intake-diff-phone.png")
+        assert "Wulan Sari · TM-SD-REG · Rp 1.500.000 · LUNAS" in page.inner_text("#result_list")
+        browser.close()

@@ -20,6 +20,7 @@ from pipeline_ops.forms import DecisionForm
 from pipeline_ops.models import WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake import decide
+from pipeline_ops.pipeline.intake.diff import MONEY
 from pipeline_ops.pipeline.intake.report import field_value, order_name, order_words
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.site import lookup_id
@@ -213,9 +214,10 @@ class WorkbookChangeAdmin(ReadOnlyAdmin):
         if not fields:
             return {"added": "new order", "removed": "order gone"}.get(obj.kind, "—")
         return format_html_join(
-            mark_safe("<br>"), '<code>{}</code>: <span class="diff-old">{}</span> → {}',
-            ((field, field_value(field, old), field_value(field, new))
-             for field, old, new in fields),
+            mark_safe("<br>"),
+            '<span class="diff-{}"><code>{}</code>: <span class="diff-old">{}</span> → {}</span>',
+            (("money" if field in MONEY else "field", field, field_value(field, old),
+              field_value(field, new)) for field, old, new in fields),
         )  # fmt: skip
 
     @admin.display(description="version", ordering="version")
