@@ -141,3 +141,18 @@ def test_a_referensi_without_its_programs_block_still_stops_the_year(entity, dat
     assert "sync stopped at extract" in str(failure) and "REFERENSI" in str(failure)
     with pytest.raises(duckdb.CatalogException):
         mart_months()  # nothing was built
+
+
+def test_a_preview_does_not_count_a_blocked_sheets_orders_as_removed(entity, data_dir, tmp_path):
+    build_workbook(data_dir / "sources" / "IONS" / "IONS-2026.xlsx", months=standard_orders())
+    path = broken_workbook(tmp_path / "inbox" / "IONS-2026.xlsx")
+    out = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("intake", "--entity", "IONS", "--year", "2026", str(path), "--json",
+                     stdout=out, stderr=StringIO())  # fmt: skip
+
+    summary = json.loads(out.getvalue())
+    march = next(m for m in summary["months"] if m["month"] == 3)
+    assert (march["blocked"], march["removed"]) == (True, 0)  # unknown, not gone
+    assert summary["removed"] == 0

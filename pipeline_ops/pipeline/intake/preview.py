@@ -49,10 +49,13 @@ def preview_workbook(path: Path, entity: str, year: int, current: Path | None,
     old = _current_orders(current, base, entity, year, scratch) if base else []
     new = [str(p) for p in sorted(new_dir.glob("orders-*.parquet"))]
     known = _known_issues(entity, year, old)
+    # A month sheet the new workbook lacks its table for is blocked, not emptied: its
+    # orders are unknown, so they are neither diffed as removed nor counted.
+    compared = [f for f in old if int(Path(f).stem.split("-")[1]) not in extracted.problems]
     with duckdb.connect() as con:
         issues = _issues(con, entity, year, new_dir)
-        changes, counts, touched = diff_orders(con, old, new, KEPT_CHANGES)
-        totals = (month_totals(con, old), month_totals(con, new))
+        changes, counts, touched = diff_orders(con, compared, new, KEPT_CHANGES)
+        totals = (month_totals(con, compared), month_totals(con, new))
         _mark_new(con, issues, new, known)
     summary = summarise(issues, counts, totals, extracted.row_count)
     summary["touched_months"] = touched  # where orders changed, arrived or left
