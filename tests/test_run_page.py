@@ -111,3 +111,16 @@ def test_a_publish_run_page_says_which_ops_db_months_it_replaced_and_with_what(
     page = admin_client.get(reverse("admin:pipeline_ops_pipelinerun_change", args=[run.pk]))
     expected = f"Feb–Mar 2026: {len(feb_mar):,} orders, {len(paid):,} payments"
     assert "Ops DB replaced:" in page.content.decode() and expected in page.content.decode()
+
+
+def test_the_run_page_writes_its_row_counts_with_thousands_separators(admin_client, entity):
+    from pipeline_ops.models import PipelineRun as Run
+
+    parent = Run.objects.create(entity=entity, year=2026, stage="sync", status="success",
+                                row_count=34744)  # fmt: skip
+    Run.objects.create(entity=entity, year=2026, stage="load", status="success",
+                       row_count=18002, parent=parent)  # fmt: skip
+    url = reverse("admin:pipeline_ops_pipelinerun_change", args=[parent.pk])
+    html = admin_client.get(url).content.decode()
+    assert "34,744" in html and "18,002" in html
+    assert "34744" not in html and "18002" not in html

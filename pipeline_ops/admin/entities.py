@@ -86,7 +86,7 @@ class ActiveFilter(admin.SimpleListFilter):
 class ChildRunInline(admin.TabularInline):
     model = PipelineRun
     fk_name = "parent"
-    fields = ("stage", "status", "started_at", "completed_at", "row_count", "error_message")
+    fields = ("stage", "status", "started_at", "completed_at", "rows", "error_message")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -94,6 +94,10 @@ class ChildRunInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="rows")
+    def rows(self, obj: PipelineRun) -> str:
+        return number(obj.row_count)
 
 
 @admin.register(PipelineRun)
@@ -114,14 +118,14 @@ class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
     inlines = (ChildRunInline,)
     change_form_template = "admin/pipeline_ops/pipelinerun/change_form.html"
     # Who launched it as text: a link to the user's page would refuse everyone but admins.
-    readonly_fields = ("launched_by",)
+    readonly_fields = ("launched_by", "rows")
     # Read-only admin: Django shows every field as text. The outcome (what, period, status,
     # error, next step, what it made) is the page's header (console/outcome.py); the record
     # follows, the technical fields folded away.
     fieldsets = (
         (None, {"fields": (
             "entity", ("year", "month", "month_end"), "stage", "status", "parent",
-            "launched_by", ("created", "started_at", "completed_at"), "row_count",
+            "launched_by", ("created", "started_at", "completed_at"), "rows",
             "error_message", "log",
         )}),
         ("Technical", {"classes": ("collapse",), "fields": (

@@ -18,6 +18,11 @@ class Step:
     rows: int | None
     run_id: int | None
 
+    @property
+    def rows_text(self) -> str:
+        """`34,744`, as every count in the admin is written."""
+        return f"{self.rows:,}" if self.rows is not None else ""
+
 
 def _expected(run: PipelineRun) -> list[str]:
     return registry.steps(run.stage, run.options.get("then", []))
