@@ -97,3 +97,14 @@ def test_the_list_shows_the_next_run_in_time_zone_and_links_the_last_run(
     assert " WIB" in page
     assert reverse("admin:pipeline_ops_pipelinerun_change", args=[made.pk]) in page
     assert f"run {made.pk} · success" in page
+
+
+def test_the_change_form_says_next_run_is_in_time_zone_not_utc(client, operator, entity, settings):
+    settings.TIME_ZONE = "Asia/Jakarta"
+    setup_schedules()
+    client.force_login(operator)
+    nightly = Schedule.objects.get(name=NIGHTLY_NAME)
+
+    page = client.get(reverse("admin:django_q_schedule_change", args=[nightly.pk])).content
+
+    assert b"in Asia/Jakarta time" in page and b"stored in UTC" not in page

@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django_q.models import Failure, Schedule, Success
 
@@ -38,6 +39,12 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
         fields = (*CODE_FIELDS, *TIMING_FIELDS)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "next_run" in self.fields:  # django-q2 says "stored in UTC"; people type local time
+            zone = timezone.get_current_timezone_name()
+            self.fields["next_run"].help_text = f"When this schedule runs next, in {zone} time."
 
     def clean(self) -> dict:
         data = super().clean()
