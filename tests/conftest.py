@@ -53,6 +53,15 @@ def viewer(db) -> User:
     return staff_in(VIEWERS_GROUP, "vic")
 
 
+@pytest.fixture
+def orm_broker(monkeypatch):
+    """django-q2's ORM broker whatever the environment names, so queued tasks are rows."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "ORM", "default")
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs on two pytest-xdist workers. Tests that start a real django-q2
     worker (they import tests.worker.running_worker) all go to the same one, in turn: with

@@ -17,15 +17,6 @@ pytestmark = pytest.mark.django_db
 ROWS = "12"  # orders per demo month: the preparation, not the volume, is under test
 
 
-@pytest.fixture
-def orm_broker(monkeypatch):
-    """django-q2's ORM broker whatever the environment names, so queued tasks are rows."""
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "ORM", "default")
-    monkeypatch.setattr(Conf, "SYNC", False)
-
-
 def demo() -> str:
     out = StringIO()
     call_command("demo", "--rows-per-month", ROWS, stdout=out)

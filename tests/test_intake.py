@@ -137,15 +137,6 @@ def preview_domain(entity, path: Path, *, name: str | None = None) -> WorkbookVe
     return run_preview(version.pk)
 
 
-@pytest.fixture
-def orm_broker(monkeypatch):
-    """django-q2's ORM broker whatever the environment names, so queued tasks are rows."""
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "ORM", "default")
-    monkeypatch.setattr(Conf, "SYNC", False)
-
-
 class LockHolder:
     """Another process holding the pipeline lock, describing itself like a running sync."""
 

@@ -5,33 +5,15 @@ for good). The list shows times in TIME_ZONE and links the run a schedule last m
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from pipeline_ops.models import PipelineRun
-from pipeline_ops.pipeline.roles import OPERATORS_GROUP, setup_roles
 from pipeline_ops.pipeline.runs.schedules import NIGHTLY_NAME, setup_schedules
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:django_q_schedule_changelist"
-
-
-@pytest.fixture
-def orm_broker(monkeypatch):
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "ORM", "default")
-    monkeypatch.setattr(Conf, "SYNC", False)
-
-
-@pytest.fixture
-def operator(db) -> User:
-    setup_roles()
-    user = User.objects.create_user("olga", "olga@example.com", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
-    return user
 
 
 def run_now(client, *schedules: Schedule) -> str:

@@ -45,6 +45,15 @@ def sync(*flags: str) -> CommandError:
     return failure.value
 
 
+def preview(path: Path) -> dict:
+    """`manage.py intake --json`, which fails (exit 1: errors): its summary."""
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("intake", "--entity", "IONS", "--year", "2026", str(path), "--json",
+                     stdout=out, stderr=StringIO())  # fmt: skip
+    return json.loads(out.getvalue())
+
+
 def mart_months() -> list[int]:
     with pipeline_lock(), connect() as con:
         rows = con.execute("SELECT DISTINCT month FROM mart_orders ORDER BY 1").fetchall()
@@ -111,14 +120,7 @@ def test_a_month_scoped_sync_of_a_broken_sheet_blocks_it_and_keeps_no_old_orders
 
 
 def test_a_preview_lists_every_sheets_problems_in_one_pass(entity, data_dir, tmp_path):
-    path = broken_workbook(tmp_path / "inbox" / "IONS-2026.xlsx")
-    out = StringIO()
-
-    with pytest.raises(CommandError):
-        call_command("intake", "--entity", "IONS", "--year", "2026", str(path), "--json",
-                     stdout=out, stderr=StringIO())  # fmt: skip
-
-    summary = json.loads(out.getvalue())
+    summary = preview(broken_workbook(tmp_path / "inbox" / "IONS-2026.xlsx"))
     by_month = {m["month"]: m for m in summary["months"]}
     assert (by_month[1]["errors"], by_month[1]["blocked"]) == (0, False)
     assert (by_month[2]["errors"], by_month[2]["blocked"]) == (3, True)
@@ -145,14 +147,7 @@ def test_a_referensi_without_its_programs_block_still_stops_the_year(entity, dat
 
 def test_a_preview_does_not_count_a_blocked_sheets_orders_as_removed(entity, data_dir, tmp_path):
     build_workbook(data_dir / "sources" / "IONS" / "IONS-2026.xlsx", months=standard_orders())
-    path = broken_workbook(tmp_path / "inbox" / "IONS-2026.xlsx")
-    out = StringIO()
-
-    with pytest.raises(CommandError):
-        call_command("intake", "--entity", "IONS", "--year", "2026", str(path), "--json",
-                     stdout=out, stderr=StringIO())  # fmt: skip
-
-    summary = json.loads(out.getvalue())
+    summary = preview(broken_workbook(tmp_path / "inbox" / "IONS-2026.xlsx"))
     march = next(m for m in summary["months"] if m["month"] == 3)
     assert (march["blocked"], march["removed"]) == (True, 0)  # unknown, not gone
     assert summary["removed"] == 0
