@@ -6,8 +6,9 @@ from pipeline_ops.pipeline.runs.schedules import setup_schedules
 
 class Command(PipelineCommand):
     help = (
-        "Create the django-q2 schedules (idempotent): a nightly sync of each active entity's "
-        "current year, and on the 1st of each month publish + monthly report of the previous month."
+        "Create the django-q2 schedules (idempotent): one nightly sync of every changed workbook"
+        " (sync --all --changed), and per active entity on the 1st of each month publish +"
+        " monthly report of the previous month, then the reports subscribers asked for."
     )
 
     def handle(self, **_) -> None:
