@@ -166,3 +166,21 @@ def test_an_operator_opens_the_page_on_desktop_and_phone_and_syncs_from_it(
         assert page.is_visible("input[value=Queue]")
         browser.close()
     assert PipelineRun.objects.count() == 2  # the rows' sync and its stage: nothing queued
+
+
+def test_cancel_on_the_launch_form_returns_to_the_entity_page_it_came_from(
+    client, entity, operator
+):
+    client.force_login(operator)
+    page = reverse("admin:pipeline_ops_entity_change", args=[entity.pk])
+    data = {"action": "launch_sync", "_selected_action": [entity.pk], "return_to": page}
+    form = client.post(reverse("admin:pipeline_ops_entity_changelist"), data).content.decode()
+    assert f'href="{page}" class="closelink">Cancel' in form
+
+
+def test_cancel_never_leads_off_the_site_whatever_return_to_says(client, entity, operator):
+    client.force_login(operator)
+    data = {"action": "launch_sync", "_selected_action": [entity.pk],
+            "return_to": "https://evil.example/admin/"}  # fmt: skip
+    form = client.post(reverse("admin:pipeline_ops_entity_changelist"), data).content.decode()
+    assert "evil.example" not in form

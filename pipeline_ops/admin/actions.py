@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from pipeline_ops.forms import LaunchForm
 from pipeline_ops.models import Entity, PipelineRun
@@ -73,9 +74,17 @@ def _form_page(modeladmin, request, form: LaunchForm, entities: list[Entity]):
         "entities": entities,
         "action": request.POST.get("action"),
         "opts": modeladmin.model._meta,
-        "cancel_url": request.get_full_path(),  # the entity list, with its filters
+        "cancel_url": _back(request),
     }
     return TemplateResponse(request, "admin/pipeline_ops/launch_form.html", context)
+
+
+def _back(request) -> str:
+    """Where Cancel goes: the entity page it was launched from (a path of this site only),
+    else the entity list with its filters."""
+    wanted = request.POST.get("return_to", "")
+    safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+    return wanted if wanted.startswith("/") and safe else request.get_full_path()
 
 
 def _make_action(key: str):
