@@ -14,8 +14,10 @@ is a row added or removed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # callers open DuckDB; the admin imports this for its words
+    import duckdb
 
 # The fields a change lists, in the order staff read an order row.
 FIELDS = (
