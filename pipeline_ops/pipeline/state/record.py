@@ -69,9 +69,7 @@ def _failed(run: PipelineRun, verdict: dict) -> None:
 def _clears(run: PipelineRun) -> str:
     stage = registry.STAGES.get(run.stage)
     name = stage.label if stage else run.stage
-    span = f" month {run.month}" if run.month and not run.month_end else ""
-    if run.month and run.month_end and run.month_end != run.month:
-        span = f" months {run.month}–{run.month_end}"
-    elif run.month_end == run.month and run.month:
-        span = f" month {run.month}"
+    span, end = "", run.month_end or run.month
+    if run.month:
+        span = f" month {run.month}" if end == run.month else f" months {run.month}–{end}"
     return f"a successful {name} of {run.entity.code} {run.year}{span}"
