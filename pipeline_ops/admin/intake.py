@@ -1,6 +1,6 @@
 """Workbook intake in the admin (docs/intake.md): the version history, whose change page is
 the preview page (accept / reject / restore), and the order diff. Both are read-only: rows
-come from uploads (views_intake.UploadMixin on the Entity admin) and the worker.
+come from uploads (views/intake.UploadMixin on the Entity admin) and the worker.
 """
 
 from __future__ import annotations

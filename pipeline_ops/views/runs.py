@@ -1,5 +1,5 @@
 """The run page's Cancel, Stop and Re-run buttons: POST-only views, admin-wrapped (login, staff,
-CSRF) in admin_runs.RunControlMixin. The work is done by pipeline/runs/control.py."""
+CSRF) in admin/runs.RunControlMixin. The work is done by pipeline/runs/control.py."""
 
 from __future__ import annotations
 
