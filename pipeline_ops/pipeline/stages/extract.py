@@ -74,10 +74,10 @@ def run_extract(call: StageCall, ctx: StageContext) -> None:
 
 
 def summary_lines(result: ExtractResult) -> list[str]:
-    months = ", ".join(f"{SHORT_NAMES[m - 1]} {n}" for m, n in sorted(result.orders.items()))
-    ref = ", ".join(f"{n} {name}" for name, n in result.reference.items())
+    months = ", ".join(f"{SHORT_NAMES[m - 1]} {n:,}" for m, n in sorted(result.orders.items()))
+    ref = ", ".join(f"{n:,} {name}" for name, n in result.reference.items())
     lines = [
-        f"Extracted {result.row_count} orders from {result.path.name} ({months})",
+        f"Extracted {result.row_count:,} orders from {result.path.name} ({months})",
         f"REFERENSI: {ref}",
         f"sha256 {result.sha256}",
     ]

@@ -73,8 +73,8 @@ def run_load(call: StageCall, ctx: StageContext) -> None:
     listed = ", ".join(str(m) for m in loaded)
     tell(
         call, ctx,
-        f"Loaded {counts['raw_orders']} orders for {entity} {year} month(s) {listed}",
-        ", ".join(f"{t} {n}" for t, n in counts.items() if t != "raw_orders"),
+        f"Loaded {counts['raw_orders']:,} orders for {entity} {year} month(s) {listed}",
+        ", ".join(f"{t} {n:,}" for t, n in counts.items() if t != "raw_orders"),
     )  # fmt: skip
 
 

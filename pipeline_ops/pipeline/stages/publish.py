@@ -71,9 +71,9 @@ def run_publish(call: StageCall, ctx: StageContext) -> None:
     # What the run page says it replaced in the ops DB (console/outcome.py).
     ctx.run.options = {**ctx.run.options, "published": [plan.orders, plan.payments]}
     tell(call, ctx, (
-        f"Published {entity} {year} month {months}: {plan.orders} orders"
-        f" ({enrollments} enrollments), {plan.payments} payments,"
-        f" {plan.new_dimensions} new dimension rows ({mirrored} cache rows updated)."
+        f"Published {entity} {year} month {months}: {plan.orders:,} orders"
+        f" ({enrollments:,} enrollments), {plan.payments:,} payments,"
+        f" {plan.new_dimensions:,} new dimension rows ({mirrored:,} cache rows updated)."
     ))  # fmt: skip
 
 
