@@ -8,6 +8,7 @@ checked as a saved schedule's are; the run a schedule last made is found here to
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_q.models import Schedule
 
@@ -23,8 +24,7 @@ def run_now(schedule: Schedule, user) -> str:
         raise PipelineError(f"{schedule.name}: {schedule.func} is not a product task.")
     args, kwargs = _arguments(schedule)
     if schedule.func == schedules.TASK:
-        work = schedules.scheduled_work(args[0], args[1])
-        run = enqueue(_for_period(work, *args[2:], **kwargs), user=user, trigger="admin")
+        run = enqueue(schedules.scheduled_work(*args, **kwargs), user=user, trigger="admin")
         return f"{schedule.name}: queued run {run.pk} ({run.stage} {run.entity.code} {run.year})"
     from django_q.tasks import async_task
 
@@ -35,21 +35,9 @@ def run_now(schedule: Schedule, user) -> str:
 def _arguments(schedule: Schedule) -> tuple[tuple, dict]:
     try:
         schedules.validate_schedule(schedule.func, schedule.hook, schedule.args, schedule.kwargs)
-    except Exception as exc:  # a ValidationError: the stored arguments are not allowed
+    except ValidationError as exc:  # the stored function or arguments are not allowed
         raise PipelineError(f"{schedule.name}: its arguments are not allowed ({exc}).") from None
-    args = schedules._literal(schedule.args, "args", ())
-    kwargs = schedules._literal(schedule.kwargs, "kwargs", {})
-    return (args if type(args) is tuple else (args,)), kwargs
-
-
-def _for_period(work, year=None, month=None):
-    if not year:
-        return work
-    from pipeline_ops.pipeline.period import MonthRange
-    from pipeline_ops.pipeline.runs.launch import Work
-
-    months = MonthRange(month, month) if month else work.months
-    return Work(work.stage, work.entity, year, months, work.report_type, work.then)
+    return schedules.call_arguments(schedule.args, schedule.kwargs)
 
 
 def last_runs(queryset) -> dict[int, PipelineRun]:

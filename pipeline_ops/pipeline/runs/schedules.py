@@ -64,21 +64,24 @@ def setup_schedules() -> tuple[int, int]:
     return made, kept
 
 
-def scheduled_work(stage: str, entity: str, today=None) -> Work:
+def scheduled_work(stage: str, entity: str, year=None, month=None, today=None) -> Work:
+    """What `scheduled(stage, entity, year, month)` runs: without a year, this year's sync
+    or last month's publish + report chain; a year (and month) given names the period."""
     today = today or timezone.localdate()
     if stage == "sync":
-        return Work("sync", entity, today.year)
-    previous = today.replace(day=1) - timedelta(days=1)
-    month = MonthRange(previous.month, previous.month)
-    return Work(CHAIN, entity, previous.year, month, "monthly", then=MONTHLY_CHAIN)
+        work = Work("sync", entity, today.year)
+    else:
+        previous = today.replace(day=1) - timedelta(days=1)
+        month_range = MonthRange(previous.month, previous.month)
+        work = Work(CHAIN, entity, previous.year, month_range, "monthly", then=MONTHLY_CHAIN)
+    if not year:
+        return work
+    months = MonthRange(month, month) if month else work.months
+    return Work(work.stage, entity, year, months, work.report_type, work.then)
 
 
 def launch_scheduled(stage: str, entity: str, year=None, month=None) -> str:
-    work = scheduled_work(stage, entity)
-    if year:
-        work = Work(work.stage, entity, year, MonthRange(month, month) if month else work.months,
-                    work.report_type, work.then)  # fmt: skip
-    run = create_queued_run(work, trigger="schedule")
+    run = create_queued_run(scheduled_work(stage, entity, year, month), trigger="schedule")
     return execute(run.pk)
 
 
@@ -147,13 +150,19 @@ def validate_schedule(func: str, hook: str | None, args: str | None, kwargs: str
         errors["intended_date_kwarg"] = "The product's tasks take no intended date; leave it empty."
     if not errors:
         try:
-            values = _literal(args, "args", ())
-            named = _literal(kwargs, "kwargs", {})
-            if not isinstance(named, dict):
-                raise ValueError("kwargs must be a dict literal, e.g. {'year': 2026}.")
-            # django-q2 turns a single value into a one-element tuple; do the same.
-            TASK_FUNCTIONS[func](values if type(values) is tuple else (values,), named)
+            TASK_FUNCTIONS[func](*call_arguments(args, kwargs))
         except ValueError as exc:
             errors["args"] = str(exc)
     if errors:
         raise ValidationError(errors)
+
+
+def call_arguments(args: str | None, kwargs: str | None) -> tuple[tuple, dict]:
+    """A schedule's stored args and kwargs as the worker will call with them; ValueError
+    unless both are literals (kwargs a dict)."""
+    values = _literal(args, "args", ())
+    named = _literal(kwargs, "kwargs", {})
+    if not isinstance(named, dict):
+        raise ValueError("kwargs must be a dict literal, e.g. {'year': 2026}.")
+    # django-q2 turns a single value into a one-element tuple; do the same.
+    return (values if type(values) is tuple else (values,)), named
