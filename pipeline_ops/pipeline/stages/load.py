@@ -130,9 +130,10 @@ def fingerprints(con: duckdb.DuckDBPyConnection, entity: str, year: int,
         found.setdefault(month, {"units": {}})["units"][unit] = digest
     for month, digest in problems:
         found.setdefault(month, {"units": {}})["units"]["!problem"] = digest
+    reference = hashlib.sha256(ref.encode()).hexdigest()[:20]  # the same for every month
     for entry in found.values():
-        entry["all"] = hashlib.sha256(repr(sorted(entry["units"].items())).encode()).hexdigest()
-        entry["all"] = f"{entry['all'][:40]}-{hashlib.sha256(ref.encode()).hexdigest()[:20]}"
+        rows_digest = hashlib.sha256(repr(sorted(entry["units"].items())).encode()).hexdigest()
+        entry["all"] = f"{rows_digest[:40]}-{reference}"  # state/months.py reads the suffix
     return found
 
 

@@ -42,9 +42,11 @@ def reach(state: MonthState, stage: str, run: PipelineRun) -> None:
         state.level, state.level_run = stage, run
 
 
-def loaded(run: PipelineRun, verdict: dict) -> None:
-    """A load replaced the months `replaced`; those with a new fingerprint changed."""
+def loaded(run: PipelineRun, verdict: dict) -> dict[int, list[str]]:
+    """A load replaced the months `replaced`; those with a new fingerprint changed.
+    Returns month → the units whose rows changed (["*"]: every unit), changed months only."""
     prints = {int(m): v for m, v in verdict.get("fingerprints", {}).items()}
+    changes: dict[int, list[str]] = {}
     for state in rows(run, verdict["replaced"]):
         new = prints.get(state.month)
         state.has_data = state.month in verdict["loaded"]
@@ -53,7 +55,9 @@ def loaded(run: PipelineRun, verdict: dict) -> None:
         state.loaded_at, state.workbook_sha256 = run.completed_at, run.source_file_hash
         if (new or {}).get("all", "") != state.fingerprint:
             _changed(state, run, new or {"all": "", "units": {}})
+            changes[state.month] = state.changed_units
         state.save()
+    return changes
 
 
 def _changed(state: MonthState, run: PipelineRun, new: dict) -> None:

@@ -67,7 +67,12 @@ def synced(entity: str, year: int, workbook_sha256: str) -> bool:
 
 def touches_unit(state: MonthState, unit: str) -> bool:
     """The month's last change concerns `unit` ("" = the whole entity: any change does)."""
-    return not unit or "*" in state.changed_units or unit in state.changed_units
+    return unit_changed(state.changed_units, unit)
+
+
+def unit_changed(changed_units: list[str], unit: str) -> bool:
+    """A change of these units (["*"]: all of them) concerns `unit` ("": the entity)."""
+    return not unit or "*" in changed_units or unit in changed_units
 
 
 def unpublished(state: MonthState) -> bool:

@@ -24,16 +24,16 @@ def record(run: PipelineRun, verdict: dict) -> None:
 
 def _succeeded(run: PipelineRun, verdict: dict) -> None:
     stage = run.stage
-    verdict = {"months": months.covered(run), **verdict}  # a stage that said no more
+    if "months" not in verdict:  # a stage that said no more: the months it covered
+        verdict = {**verdict, "months": months.covered(run)}
     if stage == "extract":
         months.extracted(run, verdict["months"])
     elif stage == "load" and "replaced" in verdict:
-        months.loaded(run, verdict)
-        reports.made_stale(run, _changes(run, verdict["replaced"]))
+        reports.made_stale(run, months.loaded(run, verdict))
     elif stage == "validate":
         months.validated(run, verdict)
     elif stage in ("transform", "publish"):
-        months.built(run, stage, months.covered(run), run.completed_at)
+        months.built(run, stage, verdict["months"], run.completed_at)
     elif stage == "report":
         reports.built(run, verdict)
     if stage not in reports.REPORT_STAGES:
@@ -44,12 +44,6 @@ def _settled(run: PipelineRun) -> list[int]:
     """The months whose failures of this work a success settles: its range, or for
     whole-year work every month (one whose sheet the workbook no longer has too)."""
     return months.covered(run) if run.month is not None else list(range(1, 13))
-
-
-def _changes(load: PipelineRun, replaced: list[int]) -> dict[int, list[str]]:
-    """Month → units whose data this load changed (["*"]: every unit)."""
-    states = months.rows(load, replaced)
-    return {s.month: s.changed_units for s in states if s.changed_run_id == load.pk}
 
 
 def _failed(run: PipelineRun, verdict: dict) -> None:

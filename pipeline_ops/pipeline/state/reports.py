@@ -9,7 +9,7 @@ from pipeline_ops.models import PipelineRun, ReportState
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.period import MonthRange, Period, resolve_period
 from pipeline_ops.pipeline.state import months as month_state
-from pipeline_ops.pipeline.state.read import is_behind, touches_unit
+from pipeline_ops.pipeline.state.read import is_behind, touches_unit, unit_changed
 
 REPORT_STAGES = ("format", "present", "report")
 
@@ -107,7 +107,7 @@ def made_stale(load: PipelineRun, changed: dict[int, list[str]]) -> None:
     for state in built_before:
         months = [m for m, units in changed.items()
                   if state.month_start <= m <= state.month_end
-                  and (not state.unit or "*" in units or state.unit in units)]  # fmt: skip
+                  and unit_changed(units, state.unit)]  # fmt: skip
         if not months:
             continue
         state.stale_since = state.stale_since or load.completed_at
