@@ -37,11 +37,17 @@ def number(value: int) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+def covered_months(report: dict) -> list[int]:
+    """The months a report is over, its withheld ones included: its title, its `Report`
+    row and its state span them (Q1 with March withheld is still Q1)."""
+    withheld = {w["month"] for w in report.get("withheld_months") or ()}  # older JSON: none
+    return sorted({*report["months"], *withheld})
+
+
 def period_title(report: dict) -> str:
     """`Feb 2026`, `Q1 2026 (Jan–Mar 2026)`, `Year 2026 (Jan–Dec)`, `Feb–Apr 2026`: the
     period the report covers, its withheld months included (they are named at its top)."""
-    withheld = {w["month"] for w in report.get("withheld_months") or ()}
-    months = sorted({*report["months"], *withheld})
+    months = covered_months(report)
     year = report["year"]
     first, last = MONTH_ABBREVIATIONS[months[0] - 1], MONTH_ABBREVIATIONS[months[-1] - 1]
     if report["type"] == "monthly":

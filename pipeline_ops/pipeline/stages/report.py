@@ -26,6 +26,7 @@ from pipeline_ops.pipeline.reports import data
 from pipeline_ops.pipeline.reports.atomic import write_atomically
 from pipeline_ops.pipeline.reports.builds import keep_build
 from pipeline_ops.pipeline.reports.delivery import queue_for_run
+from pipeline_ops.pipeline.reports.labels import covered_months
 from pipeline_ops.pipeline.reports.notes import Notes, report_notes
 from pipeline_ops.pipeline.runs.calls import StageCall, recorded, with_period
 from pipeline_ops.pipeline.runs.records import get_entity
@@ -174,7 +175,7 @@ def run_report(call: StageCall, ctx: StageContext) -> None:
     report = json.loads(period.path(".json").read_text())
     ctx.row_count = report["orders"]["total"]
     ctx.log(f"report {period.stem}: {len(report['warnings'])} warning(s)")
-    covered = _covered(report)
+    covered = covered_months(report)
     row = _record(period, report, covered, ctx.run)
     build = keep_build(row, report, ctx.run)
     ctx.verdict.update(period=period, months=covered, report=row.pk,
@@ -195,12 +196,6 @@ def _latest_loaded_month(entity: str, year: int, report_type: str) -> MonthRange
     if not loaded:
         raise PipelineError(_nothing_loaded(resolve_period(entity, year, None, "yearly")))
     return MonthRange(max(loaded), max(loaded))
-
-
-def _covered(report: dict) -> list[int]:
-    """The months the report is over, withheld ones included: its row and its state span
-    them, so the report stays Q1 (not Jan–Feb) and fixing March makes it stale."""
-    return sorted({*report["months"], *(w["month"] for w in report["withheld_months"])})
 
 
 def _record(period: Period, report: dict, covered: list[int], run: PipelineRun) -> Report:
