@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
+from django.utils import timezone
+
 from pipeline_ops.models import Entity, MonthState, PipelineRun, ReportState
 from pipeline_ops.pipeline import registry
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
@@ -128,13 +131,25 @@ def _row_marks(reports: list[ReportState]) -> list[Mark]:
     ]  # fmt: skip
 
 
-def board(year: int) -> list[tuple[Entity, list[Cell], list[Mark]]]:
-    states = MonthState.objects.filter(year=year, entity__active=True).select_related(
+def board_year(request) -> int:
+    """`?year=2025` (the board's ‹ › links), this year by default."""
+    try:
+        return int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+
+
+def board(
+    year: int, entities: QuerySet | None = None
+) -> list[tuple[Entity, list[Cell], list[Mark]]]:
+    """One row per active entity (of `entities`, when given: an entity's own page)."""
+    active = (Entity.objects.all() if entities is None else entities).filter(active=True)
+    states = MonthState.objects.filter(year=year, entity__in=active).select_related(
         "failure_run__parent", "blocked_run__parent"
     )
     by_key = {(s.entity_id, s.month): s for s in states}
     rows = []
-    for entity in Entity.objects.filter(active=True):
+    for entity in active:
         reports = reports_over(entity.pk, year)
         cells = [_cell(by_key.get((entity.pk, m)), m, reports) for m in range(1, 13)]
         rows.append((entity, cells, _row_marks(reports)))

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 
 from pipeline_ops.admin.actions import ACTIONS
 from pipeline_ops.admin.display import local_time
-from pipeline_ops.console.board import LEVELS, MONTHS, board
+from pipeline_ops.console.board import LEVELS, MONTHS, board, board_year
 from pipeline_ops.console.outcome import label
 from pipeline_ops.models import Entity
 from pipeline_ops.pipeline.period import period_words
@@ -48,19 +47,10 @@ def buttons(request: HttpRequest, entity: Entity) -> list[Button]:
     return found
 
 
-def year_asked(request: HttpRequest) -> int:
-    """`?year=2025` (the row's ‹ › links), this year by default."""
-    try:
-        return int(request.GET.get("year", ""))
-    except ValueError:
-        return timezone.localdate().year
-
-
 def board_row(entity: Entity, year: int) -> list[tuple] | None:
     """The entity's row of the admin index's board (console/board.py); None when inactive
     (the board lists active entities only)."""
-    rows = [row for row in board(year) if row[0].pk == entity.pk]
-    return rows or None
+    return board(year, Entity.objects.filter(pk=entity.pk)) or None
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def run_lines(entity: Entity) -> list[Line]:
 
 def page_context(request: HttpRequest, entity: Entity) -> dict:
     """What change_form.html shows above the entity's record (as `entity_page`)."""
-    user, year = request.user, year_asked(request)
+    user, year = request.user, board_year(request)
     context = {"buttons": buttons(request, entity), "year": year, "months": MONTHS,
                "levels": LEVELS}  # fmt: skip
     if user.has_perm(RUNS_PERMISSION):

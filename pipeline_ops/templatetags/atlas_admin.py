@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django import template
-from django.utils import timezone
 
 from pipeline_ops.console.banner import banner
-from pipeline_ops.console.board import LEVELS, MONTHS, board
+from pipeline_ops.console.board import LEVELS, MONTHS, board, board_year
 from pipeline_ops.console.outcome import outcome
 from pipeline_ops.console.progress import progress
 
@@ -19,10 +18,7 @@ def freshness_board(context):
     if not request.user.has_perm(BOARD_PERMISSION):
         # Staff without pipeline access see the rest of the index, not entity codes.
         return {"visible": False}
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = timezone.localdate().year
+    year = board_year(request)
     return {
         "visible": True,
         "year": year,
