@@ -9,7 +9,9 @@ from pipeline_ops.models import Entity
 from pipeline_ops.pipeline.roles import setup_roles
 from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
 
-pytest_plugins = ["tests.workbooks", "tests.warehouse_fixtures", "tests.ops_fixtures"]
+pytest_plugins = [
+    "tests.workbooks", "tests.warehouse_fixtures", "tests.ops_fixtures", "tests.browser_fixtures",
+]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

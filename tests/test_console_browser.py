@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django_q.models import Task
-from playwright.sync_api import sync_playwright
 
 from pipeline_ops.models import PipelineRun, Report
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.runs.launch import Work, create_queued_run, execute
-from tests.test_browser import CHROMIUM_ARGS, launch_chain, log_in, shoot, watch_run_page
+from tests.browser_fixtures import DESKTOP
+from tests.test_browser import launch_chain, shoot, watch_run_page
 from tests.workbooks import build_workbook, standard_orders
 from tests.worker import running_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-DESKTOP = {"width": 1280, "height": 900}
+
 PHONE = {"width": 390, "height": 844}
 BAD_PROGRAM = "XX-GONE"  # not in REFERENSI: an unknown_program error in March
 # Elements whose content is wider than they are: cut off (overflow hidden or clip) or left
@@ -37,19 +36,6 @@ CUT_OFF = """() => [...document.querySelectorAll('body *')].filter(e =>
     getComputedStyle(e).overflowX !== 'visible' && !e.classList.contains('board-scroll')
     && e.clientWidth > 1 && e.scrollWidth > e.clientWidth + 1
 ).map(e => `${e.tagName.toLowerCase()}#${e.id}.${[...e.classList].join('.')}`)"""
-
-
-@pytest.fixture
-def page(live_server, operator, monkeypatch) -> Iterator:
-    """A Chromium page logged in as a Pipeline operator (olga)."""
-    # Playwright's sync API runs an event loop in this thread; the ORM reads here are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=DESKTOP)
-        log_in(page, live_server.url)
-        yield page
-        browser.close()
 
 
 def shoot_both(page, name: str, part: str = "") -> None:

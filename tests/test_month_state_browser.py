@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.test_browser import CHROMIUM_ARGS, log_in
 from tests.test_console_browser import CUT_OFF, DESKTOP, PHONE
 from tests.workbooks import Layout, build_workbook, standard_orders
 
@@ -72,19 +70,6 @@ def shoot(page, name: str, *, part: str = "", top_of: str = "") -> None:
 @pytest.fixture
 def source(entity, data_dir) -> Path:
     return data_dir / "sources" / "IONS" / "IONS-2026.xlsx"
-
-
-@pytest.fixture
-def page(live_server, operator, monkeypatch) -> Iterator:
-    """Chromium, logged in as olga, a new Pipeline operator (tests/conftest.py)."""
-    # Playwright's sync API runs an event loop in this thread; the ORM reads here are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=DESKTOP)
-        log_in(page, live_server.url)
-        yield page
-        browser.close()
 
 
 def test_a_blocked_february_and_a_changed_march_read_the_same_on_board_banner_and_report(
