@@ -7,9 +7,7 @@ whose child process parses them (start-up, budget, Arrow files mapped back).
 
 from __future__ import annotations
 
-import statistics
 import threading
-import time
 from pathlib import Path
 
 from bench import common
@@ -45,18 +43,10 @@ def _jailed(path: Path) -> None:
             book.sheet(name)
 
 
-def _median(fn, path: Path) -> float:
-    times = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        fn(path)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def bench(workdir: Path) -> list[dict]:
     path = common.big_workbook()
-    direct, jailed = _median(_in_process, path), _median(_jailed, path)
+    direct = common.median_seconds(lambda: _in_process(path), ROUNDS)
+    jailed = common.median_seconds(lambda: _jailed(path), ROUNDS)
     cost = jailed - direct
     return [
         {

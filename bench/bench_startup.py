@@ -6,11 +6,11 @@ pyarrow or a stage's libraries (they load where a warehouse or a workbook is ope
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 0.25
@@ -18,12 +18,10 @@ ROUNDS = 5
 
 
 def _median(args: list[str]) -> float:
-    times = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
+    def run() -> None:
         subprocess.run(args, cwd=ROOT, env=os.environ, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+
+    return common.median_seconds(run, ROUNDS)
 
 
 def bench(workdir: Path) -> list[dict]:

@@ -14,6 +14,7 @@ first use.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -35,6 +36,16 @@ class ChildSync:
     rows: int | None
     peak_rss_kib: int
     workbook_bytes: int
+
+
+def median_seconds(call, rounds: int = 5) -> float:
+    """The median wall time of `call()` over `rounds` runs."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def once(key: str, make):
