@@ -181,7 +181,11 @@ def test_a_failed_admin_run_mails_the_operators_a_link_and_logs_one_line(
     run.refresh_from_db()
     assert run.status == "failed" and summary.startswith("failed")
     assert [m.to for m in mail.outbox] == [["olga@example.com"]]
-    assert "failed" in mail.outbox[0].subject
+    subject, body = mail.outbox[0].subject, mail.outbox[0].body
+    assert subject.startswith("[Atlas Ops] Sync (extract → load") and subject.endswith(
+        " · GONE · 2026 failed"
+    )
+    assert "Launched from the admin, started 20" in body and " WIB." in body  # TIME_ZONE
     link = f"https://atlas.example.com/admin/pipeline_ops/pipelinerun/{run.pk}/change/"
     assert link in mail.outbox[0].body
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("pipeline_ops")]

@@ -36,6 +36,8 @@ from pipeline_ops.pipeline.reports.delivery import (
     send_delivery,
 )
 from pipeline_ops.pipeline.reports.links import stable_url
+from pipeline_ops.pipeline.runs.run_now import run_now
+from pipeline_ops.pipeline.runs.schedules import TASK as SCHEDULE_TASK
 
 pytestmark = pytest.mark.django_db
 SITE = "https://atlas.example.com"
@@ -109,6 +111,20 @@ def test_a_scheduled_report_run_records_how_many_mails_it_queued(ana, scheduled)
     report_run = PipelineRun.objects.get(stage="report")
     assert report_run.trigger == "schedule" and report_run.status == "success"
     assert "1 e-mail(s) queued" in report_run.log
+
+
+def test_a_schedules_run_now_mails_its_subscribers_as_the_schedule_would(
+    ana, warehouse, operator, settings
+):
+    settings.SITE_URL = SITE
+    monthly = Schedule.objects.create(name="Monthly publish + report IONS", func=SCHEDULE_TASK,
+                                      args=repr(("publish", "IONS", 2026, 2)))  # fmt: skip
+    run_now(monthly, operator)
+
+    assert "sent to ana@example.com" in run_queued_tasks()  # the chain, then its mail
+    chain = PipelineRun.objects.get(parent__isnull=True)
+    assert (chain.status, chain.trigger, chain.triggered_by) == ("success", "run_now", operator)
+    assert [m.to for m in mail.outbox] == [["ana@example.com"]]
 
 
 def kept_build(entity, folder: Path, *, unit: str = "", kind: str = "monthly",

@@ -36,7 +36,7 @@ def test_run_now_queues_the_monthly_work_once_and_leaves_the_schedule_alone(
     expected = (timezone.localdate().replace(day=1) - timezone.timedelta(days=1)).month
     assert (run.stage, run.entity.code, run.month, run.status) == ("chain", "IONS", expected,
                                                                    "queued")  # fmt: skip
-    assert (run.trigger, run.triggered_by) == ("admin", operator)
+    assert (run.trigger, run.triggered_by) == ("run_now", operator)
     assert OrmQ.objects.count() == 1  # one task for the worker
     monthly.refresh_from_db()
     assert (monthly.next_run, monthly.repeats) == before

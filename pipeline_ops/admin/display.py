@@ -8,11 +8,13 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.html import format_html
 
+from pipeline_ops.pipeline import when
+
 EMPTY = "—"
 
 
 def local_time(value: datetime | None) -> str:
-    """`2026-02-03 21:05 WIB`, the full zone name (Asia/Jakarta) on hover."""
+    """`2026-02-03 21:05 WIB` (pipeline/when.py), the full zone name (Asia/Jakarta) on hover."""
     if value is None:
         return EMPTY
     local = timezone.localtime(value)
@@ -22,8 +24,8 @@ def local_time(value: datetime | None) -> str:
         ' <span class="nowrap">{}</span></time>',
         value.isoformat(),
         timezone.get_current_timezone_name(),
-        local.strftime("%Y-%m-%d"),
-        local.strftime("%H:%M %Z"),
+        local.strftime(when.DATE),
+        local.strftime(when.TIME),
     )
 
 

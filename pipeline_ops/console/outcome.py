@@ -20,6 +20,7 @@ HOW = {
     "admin": "from the admin",
     "intake": "by accepting a workbook",
     "schedule": "by a schedule",
+    "run_now": "with a schedule's Run now",
     "command": "from the command line",
 }
 RERUN = "re-run it (Re-run, top right of this page; operators)"

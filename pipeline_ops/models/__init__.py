@@ -6,11 +6,11 @@ from __future__ import annotations
 from pipeline_ops.models.entities import DimensionCache, Entity
 from pipeline_ops.models.intake import WorkbookChange, WorkbookVersion
 from pipeline_ops.models.reports import Report, ReportBuild, ReportDelivery, ReportSubscription
-from pipeline_ops.models.runs import PipelineRun, ValidationIssue
+from pipeline_ops.models.runs import SCHEDULED_TRIGGERS, PipelineRun, ValidationIssue
 from pipeline_ops.models.state import MonthState, ReportState
 
 __all__ = [
-    "DimensionCache", "Entity", "MonthState", "PipelineRun", "Report", "ReportBuild",
-    "ReportDelivery", "ReportState", "ReportSubscription", "ValidationIssue", "WorkbookChange",
-    "WorkbookVersion",
+    "SCHEDULED_TRIGGERS", "DimensionCache", "Entity", "MonthState", "PipelineRun", "Report",
+    "ReportBuild", "ReportDelivery", "ReportState", "ReportSubscription", "ValidationIssue",
+    "WorkbookChange", "WorkbookVersion",
 ]  # fmt: skip

@@ -7,6 +7,11 @@ from django.db import models
 
 from pipeline_ops.models.entities import Entity
 
+# How a run was launched (PipelineRun.trigger). A schedule's *Run now* (admin/schedules.py)
+# is the schedule's work with a person's name on it: it mails subscribers as the schedule
+# would, and shows as the schedule's last run.
+SCHEDULED_TRIGGERS = frozenset({"schedule", "run_now"})
+
 
 class PipelineRun(models.Model):
     """Mirror of DuckDB `_pipeline_runs`, plus what the admin needs (queue state, who, task)."""
@@ -38,7 +43,7 @@ class PipelineRun(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    trigger = models.CharField(max_length=16, default="command")
+    trigger = models.CharField(max_length=16, default="command")  # one of TRIGGERS
     task_id = models.CharField(max_length=64, blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"

@@ -52,7 +52,7 @@ def month_line(month: dict) -> str:
     line = f"  {name}: {', '.join(parts)}; revenue {_money(*month['revenue'])};"
     line += f" collected {_money(*month['collected'])}"
     if month["errors"]:
-        line += f"; BLOCKED by {month['errors']} error(s)"
+        line += f"; BLOCKED by {month['errors']:,} error(s)"
     return line
 
 

@@ -25,18 +25,19 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 
-from pipeline_ops.models import PipelineRun, Report, ReportBuild, ReportDelivery
+from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun, Report, ReportBuild, ReportDelivery
 from pipeline_ops.models import ReportSubscription as Subscription
 from pipeline_ops.pipeline.period import period_words
 from pipeline_ops.pipeline.reports.links import stable_url
 from pipeline_ops.pipeline.reports.notes import withheld_notices
 from pipeline_ops.pipeline.runs.records import root_of
 from pipeline_ops.pipeline.text import printable
+from pipeline_ops.pipeline.when import local_stamp
 
 log = logging.getLogger(__name__)
 
 TASK = "pipeline_ops.tasks.send_report_delivery"
-MAILED_TRIGGERS = {"schedule"}  # a report built by hand mails nobody unless asked (--email)
+MAILED_TRIGGERS = SCHEDULED_TRIGGERS  # one built by hand mails nobody unless asked (--email)
 STUCK_AFTER = 6  # EMAIL_TIMEOUTs: connect, TLS, login, data, quit, and a margin
 FIRST_RETRY = timedelta(minutes=5)  # then 4x longer each time: 5 min, 20 min, 80 min…
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -127,7 +128,8 @@ def _failed(delivery: ReportDelivery, exc: Exception) -> str:
     if final:
         return f"failed for {delivery.recipient} after {attempts} attempt(s): {error}"
     when = _schedule_retry(delivery.pk, attempts)
-    return f"failed for {delivery.recipient}, retry at {when:%Y-%m-%d %H:%M}: {error}"
+    retry = local_stamp(when, default_zone=True)
+    return f"failed for {delivery.recipient}, retry at {retry}: {error}"
 
 
 def _record_failure(pk: int, status: str, error: str, attempts: int | None = None) -> None:

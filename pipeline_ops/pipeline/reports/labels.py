@@ -6,11 +6,10 @@ tooltip writes money exactly like the tables.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from django.utils import timezone
+from datetime import datetime
 
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
+from pipeline_ops.pipeline.when import local_stamp
 
 
 def rupiah(value: int | None) -> str:
@@ -60,17 +59,12 @@ def period_title(report: dict) -> str:
 
 
 def local_time(stamp: str) -> str:
-    """The JSON's ISO-8601 `generated_at` in settings.TIME_ZONE with the zone's name,
-    e.g. `27 Nov 2026 07:05 WIB`, as the admin shows times. A stamp without an offset
-    was written in UTC (the format stage always writes UTC); an unreadable one is shown
-    as it is rather than failing the whole render."""
+    """The JSON's ISO-8601 `generated_at` as the admin shows times (`2026-11-27 07:05 WIB`,
+    pipeline/when.py). A stamp without an offset was written in UTC (the format stage always
+    writes UTC); an unreadable one is shown as it is rather than failing the whole render."""
     try:
         moment = datetime.fromisoformat(stamp)
     except (TypeError, ValueError):
         return str(stamp)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     # The default zone, not the current one: a file is read outside any request.
-    local = timezone.localtime(moment, timezone.get_default_timezone())
-    month = MONTH_ABBREVIATIONS[local.month - 1]
-    return f"{local.day:02d} {month} {local.year} {local:%H:%M} {local.tzname()}"
+    return local_stamp(moment, default_zone=True)

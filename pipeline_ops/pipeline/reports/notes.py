@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.utils import timezone
-
 from pipeline_ops.models import MonthState
 from pipeline_ops.pipeline.period import MONTH_NAMES, Period
 from pipeline_ops.pipeline.state.read import is_behind, months_of, touches_unit
+from pipeline_ops.pipeline.when import local_stamp
 from pipeline_ops.pipeline.workbook.sources import source_sha256
 
 
@@ -28,8 +27,7 @@ class Notes:
 
 
 def local(moment: datetime) -> str:
-    """`2026-12-06 23:54 WIB`: the product's one way to write a time."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return local_stamp(moment, default_zone=True)  # notes are read outside any request
 
 
 def report_notes(period: Period, months: list[int], workbook: Path) -> Notes:

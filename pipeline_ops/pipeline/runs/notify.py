@@ -7,11 +7,12 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from pipeline_ops.models import PipelineRun
+from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun
+from pipeline_ops.pipeline.when import local_stamp
 
 OPERATORS_GROUP = "Pipeline operators"
 VIEWERS_GROUP = "Report viewers"
-NOTIFIED_TRIGGERS = {"admin", "schedule", "intake"}
+NOTIFIED_TRIGGERS = {"admin", "intake", *SCHEDULED_TRIGGERS}
 
 
 def operator_emails() -> list[str]:
@@ -30,10 +31,14 @@ def notify_failure(run: PipelineRun) -> int:
     recipients = operator_emails()
     if not recipients:
         return 0
-    period = f"{run.year}" + (f" month {run.month}" if run.month else "")
-    subject = f"[Atlas Ops] {run.stage} {run.entity.code} {period} failed"
+    from pipeline_ops.console.outcome import HOW, run_title  # the run page's own words
+
+    who = f"by {run.triggered_by} " if run.triggered_by else ""
+    started = local_stamp(run.started_at or run.created, default_zone=True)
+    subject = f"[Atlas Ops] {run_title(run)} failed"
     body = (
-        f"Run {run.pk} failed.\n\n{run.error_message}\n\nTriggered by: {run.trigger}\n"
-        f"The run: {run_url(run)}\n"
+        f"Run {run.pk} failed: {run_title(run)}.\n"
+        f"Launched {who}{HOW.get(run.trigger, run.trigger)}, started {started}.\n\n"
+        f"{run.error_message}\n\nThe run: {run_url(run)}\n"
     )
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

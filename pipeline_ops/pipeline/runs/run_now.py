@@ -1,7 +1,8 @@
 """A schedule's work, once, now (the Schedule admin's *Run now*; docs/admin.md).
 
-Queues exactly what the schedule's next run would queue, as a person's launch (their name
-on the run), and leaves the schedule alone: its next run and repeats do not move. Only the
+Queues exactly what the schedule's next run would queue, with the name of the person who
+asked on the run (trigger `run_now`: subscribers get its report by mail, as from the
+schedule), and leaves the schedule alone: its next run and repeats do not move. Only the
 product's own task functions (schedules.TASK_FUNCTIONS) can be run, with their arguments
 checked as a saved schedule's are; the run a schedule last made is found here too.
 """
@@ -12,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_q.models import Schedule
 
-from pipeline_ops.models import PipelineRun
+from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs import schedules
 from pipeline_ops.pipeline.runs.launch import enqueue
@@ -24,7 +25,7 @@ def run_now(schedule: Schedule, user) -> str:
         raise PipelineError(f"{schedule.name}: {schedule.func} is not a product task.")
     args, kwargs = _arguments(schedule)
     if schedule.func == schedules.TASK:
-        run = enqueue(schedules.scheduled_work(*args, **kwargs), user=user, trigger="admin")
+        run = enqueue(schedules.scheduled_work(*args, **kwargs), user=user, trigger="run_now")
         return f"{schedule.name}: queued run {run.pk} ({run.stage} {run.entity.code} {run.year})"
     from django_q.tasks import async_task
 
@@ -44,7 +45,7 @@ def last_runs(queryset) -> dict[int, PipelineRun]:
     """Schedule id → the newest launched run a schedule (or its Run now) made: the runs of
     its entity launched by a schedule; for the nightly sync, any scheduled sync."""
     found: dict[int, PipelineRun] = {}
-    launched = PipelineRun.objects.filter(parent__isnull=True, trigger="schedule")
+    launched = PipelineRun.objects.filter(parent__isnull=True, trigger__in=SCHEDULED_TRIGGERS)
     for schedule in queryset:
         runs = _made_by(schedule, launched)
         newest = runs.select_related("entity").order_by("-id").first() if runs is not None else None
