@@ -1,7 +1,8 @@
 """What a command pays before it does anything (issue #23: ≤ 0.25 s): `manage.py check`, a
 whole process, median of 5; beside it the same command in an empty `startproject`, the
 floor any Django command pays on this machine. The admin is loaded by every command: it
-must not pull in DuckDB, pyarrow or a stage's libraries (they load where a warehouse or a workbook is opened)."""
+must not pull in DuckDB, pyarrow or a stage's libraries (they load where a warehouse or a
+workbook is opened)."""
 
 from __future__ import annotations
 
