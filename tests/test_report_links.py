@@ -57,8 +57,15 @@ def built(warehouse, entity, data_dir) -> Report:
 @pytest.fixture
 def rebuilt(built, warehouse, entity) -> Report:
     """Built again after the numbers changed and a new workbook was extracted."""
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("UPDATE mart_revenue_monthly SET orders = orders + 7 WHERE month = 2")
+    with duckdb.connect(str(warehouse)) as con:  # 7 more TM orders in February, cancelled
+        con.execute(
+            "INSERT INTO mart_order_evidence SELECT * REPLACE ('X-' || invoice AS invoice,"
+            " true AS is_cancelled, 'BATAL' AS status, 0 AS revenue, 0 AS collected,"
+            " 0 AS outstanding, 0 AS enrollments) FROM mart_order_evidence"
+            " WHERE year = 2026 AND month = 2 AND unit = 'TM' LIMIT 7"
+        )
+        con.execute("UPDATE mart_revenue_monthly SET orders = orders + 7, cancelled ="
+                    " cancelled + 7 WHERE year = 2026 AND month = 2 AND unit = 'TM'")  # fmt: skip
     extracted(entity, SECOND_HASH)
     return build_report()
 

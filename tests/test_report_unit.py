@@ -127,14 +127,15 @@ HAND_TARGETS = [
     {"month": 2, "unit": "DR", "target": 1_000_000},
 ]
 # February by hand. TM: 1,400,000 + 2,500,000 of orders; F-5 is a TM program but the DR
-# unit's revenue. DR: 850,000 + 1,500,000 (F-3 was cancelled).
+# unit's order: DR's revenue, and in DR's programs under TM-SD-REG (no DR target). DR:
+# 850,000 + 1,500,000 (F-3 was cancelled). A unit's program revenues add up to its revenue.
 FEBRUARY = {
     "TM": {
         "revenue": {"actual": 3_900_000, "target": 6_000_000, "achievement_pct": 65.0,
                     "previous": 1_500_000, "change_pct": 160.0, "collected": 3_200_000,
                     "outstanding": 700_000},
         "orders": {"total": 2, "cancelled": 0},
-        "programs": [("TM-SD-REG", 2, 4, 2_900_000), ("TM-SMA-UTBK", 1, 2, 2_500_000)],
+        "programs": [("TM-SD-REG", 1, 4, 1_400_000), ("TM-SMA-UTBK", 1, 2, 2_500_000)],
         "top_organizations": [("Bimbel Cerdas", 1, 2_500_000), ("SD Harapan", 1, 1_400_000)],
     },
     "DR": {
@@ -142,7 +143,7 @@ FEBRUARY = {
                     "previous": 900_000, "change_pct": 161.1, "collected": 2_350_000,
                     "outstanding": 0},
         "orders": {"total": 3, "cancelled": 1},
-        "programs": [("DR-SMP-INT", 1, 3, 850_000)],
+        "programs": [("DR-SMP-INT", 1, 3, 850_000), ("TM-SD-REG", 1, 0, 1_500_000)],
         "top_organizations": [("Bimbel Cerdas", 1, 1_500_000), ("SD Harapan", 1, 850_000)],
     },
 }  # fmt: skip

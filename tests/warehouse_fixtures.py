@@ -163,7 +163,18 @@ def insert_raw_rows(
         con, "raw_programs", [{**ref, "source_row": 3 + i, **p} for i, p in enumerate(programs)]
     )
     _insert(con, "raw_targets", [{**ref, "source_row": 20 + i, **t} for i, t in enumerate(targets)])
-    _insert(con, "raw_orders", [_raw_order(base, i, o) for i, o in enumerate(orders)])
+    raw = [_raw_order(base, i, o) for i, o in enumerate(orders)]
+    _insert(con, "raw_orders", raw)
+    sheets = {(r["month"], r["sheet"]) for r in raw}
+    _insert(con, "_raw_columns", [
+        {"entity": entity, "year": year, "month": month, "sheet": sheet, "tbl": "orders",
+         "field": field, "col": col}
+        for month, sheet in sorted(sheets) for field, col in COLUMN_LETTERS.items()
+    ])  # fmt: skip
+
+
+# Where the made-up month sheets hold each field (load records what it found in _raw_columns).
+COLUMN_LETTERS = {"invoice": "C", "price": "H", "discount": "I", "paid": "J"}
 
 
 def _raw_order(base: dict, index: int, order: dict) -> dict:

@@ -31,6 +31,8 @@ class ReportBuild(models.Model):
     json_path = models.CharField(max_length=500)
     html_path = models.CharField(max_length=500, blank=True)
     xlsx_path = models.CharField(max_length=500, blank=True)
+    # The orders behind its figures (pipeline/evidence/); blank for a build from before.
+    evidence_path = models.CharField(max_length=500, blank=True)
     warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -118,6 +120,7 @@ class Report(models.Model):
     json_path = models.CharField(max_length=500)
     html_path = models.CharField(max_length=500, blank=True)
     xlsx_path = models.CharField(max_length=500, blank=True)
+    evidence_path = models.CharField(max_length=500, blank=True)  # pipeline/evidence/
     warnings = models.JSONField(default=list, blank=True)
     run = models.ForeignKey(
         PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"

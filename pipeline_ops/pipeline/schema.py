@@ -57,6 +57,16 @@ CREATE TABLE IF NOT EXISTS _blocked_months (
 -- The entity-years the running dbt build may touch (transform writes it under the lock);
 -- marts replace only these rows and tests check only them.
 CREATE TABLE IF NOT EXISTS _build_scope (entity VARCHAR NOT NULL, year INTEGER NOT NULL);
+-- load's helpers: the Excel column each field was read from (issues and the report evidence
+-- name cells with it), and the month sheets extract could not read.
+CREATE TABLE IF NOT EXISTS _raw_columns (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER,
+    sheet VARCHAR NOT NULL, tbl VARCHAR NOT NULL, field VARCHAR NOT NULL, col VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _raw_problems (
+    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
+    sheet VARCHAR NOT NULL, cell VARCHAR NOT NULL, rule VARCHAR NOT NULL, message VARCHAR NOT NULL
+);
 """
 
 RAW_TABLES = ("raw_orders", "raw_programs", "raw_organizations", "raw_targets")

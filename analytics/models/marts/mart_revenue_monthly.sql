@@ -1,6 +1,7 @@
 -- One row per entity, year, month, unit that has orders or a target, for every month
--- that has orders loaded. revenue = Σ(price − discount) and collected = Σ paid, both of
--- non-BATAL orders; orders counts every order, cancelled the BATAL ones.
+-- that has orders loaded. revenue and collected are the sums of each order's part
+-- (int_orders: price − discount and paid, zero for BATAL); orders counts every order,
+-- cancelled the BATAL ones.
 with orders as (
     select * from {{ ref('int_orders') }}
     {{ where_in_build_scope() }}
@@ -21,8 +22,8 @@ targets as (
 order_totals as (
     select
         entity, year, month, unit,
-        sum(case when is_cancelled then 0 else net_amount end) as revenue,
-        sum(case when is_cancelled then 0 else coalesce(paid, 0) end) as collected,
+        sum(revenue) as revenue,
+        sum(collected) as collected,
         count(*) as orders,
         count(*) filter (where is_cancelled) as cancelled
     from orders

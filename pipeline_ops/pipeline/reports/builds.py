@@ -16,7 +16,8 @@ from pipeline_ops.models import PipelineRun, Report, ReportBuild
 from pipeline_ops.pipeline.paths import reports_dir
 
 BUILDS_FOLDER = ".builds"
-EXTENSIONS = ("json", "html", "xlsx")
+# field (`<kind>_path`) → the file's suffix
+SUFFIXES = {"json": ".json", "html": ".html", "xlsx": ".xlsx", "evidence": ".evidence.parquet"}
 
 
 def keep_build(report: Report, report_json: dict, run: PipelineRun | None) -> ReportBuild:
@@ -26,10 +27,10 @@ def keep_build(report: Report, report_json: dict, run: PipelineRun | None) -> Re
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{generated:%Y%m%dT%H%M%SZ}-run{run.pk if run else 0}"
     paths = {}
-    for ext in EXTENSIONS:
-        latest = Path(getattr(report, f"{ext}_path") or "")
+    for kind, suffix in SUFFIXES.items():
+        latest = Path(getattr(report, f"{kind}_path") or "")
         if latest.is_file():
-            paths[f"{ext}_path"] = str(_link_or_copy(latest, folder / f"{name}.{ext}"))
+            paths[f"{kind}_path"] = str(_link_or_copy(latest, folder / f"{name}{suffix}"))
     return ReportBuild.objects.create(
         report=report,
         run=run,

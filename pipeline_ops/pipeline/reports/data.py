@@ -80,14 +80,36 @@ def revenue_rows(con, entity: str, period: list[YearMonth], unit: str | None = N
 
 
 def program_rows(con, entity: str, period: list[YearMonth], unit: str | None = None) -> list[tuple]:
-    where, params = _of_unit(unit)
+    """Per program: code, name, unit, enrollments, target, revenue. A unit report lists the
+    unit's programs and counts only the unit's orders (an order keeps its own Unit cell, so
+    a DR order of a TM program counts in the DR report, under that program, target 0)."""
+    if unit is not None:
+        return _unit_program_rows(con, entity, period, unit)
     return _query(
         con,
         "SELECT program_code, any_value(program_name), any_value(unit), sum(enrollments),"
         " sum(target), sum(revenue) FROM mart_program_progress"
-        f" WHERE entity = ? AND list_contains(?, year * 100 + month){where}"
+        " WHERE entity = ? AND list_contains(?, year * 100 + month)"
         " GROUP BY program_code ORDER BY any_value(unit) DESC, program_code",
-        [entity, _keys(period), *params],
+        [entity, _keys(period)],
+    )
+
+
+def _unit_program_rows(con, entity: str, period: list[YearMonth], unit: str) -> list[tuple]:
+    keys = _keys(period)
+    return _query(
+        con,
+        "WITH p AS (SELECT program_code, any_value(program_name) AS name, any_value(unit) AS"
+        " unit, sum(target) AS target FROM mart_program_progress WHERE entity = ?"
+        " AND list_contains(?, year * 100 + month) GROUP BY program_code),"
+        " e AS (SELECT program_code, count(*) AS n, sum(net_amount) AS revenue"
+        " FROM mart_enrollments WHERE entity = ? AND list_contains(?, year * 100 + month)"
+        " AND unit = ? GROUP BY program_code)"
+        " SELECT p.program_code, p.name, p.unit, coalesce(e.n, 0),"
+        " CASE WHEN p.unit = ? THEN p.target ELSE 0 END, coalesce(e.revenue, 0)"
+        " FROM p LEFT JOIN e USING (program_code) WHERE p.unit = ? OR e.n IS NOT NULL"
+        " ORDER BY p.unit = ? DESC, p.unit DESC, p.program_code",
+        [entity, keys, entity, keys, unit, unit, unit, unit],
     )
 
 

@@ -26,16 +26,6 @@ from pipeline_ops.pipeline.runs.stage_run import StageContext
 from pipeline_ops.pipeline.runs.warehouse import connect, warehouse_path
 from pipeline_ops.pipeline.schema import ensure_raw_tables
 
-COLUMNS_DDL = """
-CREATE TABLE IF NOT EXISTS _raw_columns (
-    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER,
-    sheet VARCHAR NOT NULL, tbl VARCHAR NOT NULL, field VARCHAR NOT NULL, col VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS _raw_problems (
-    entity VARCHAR NOT NULL, year INTEGER NOT NULL, month INTEGER NOT NULL,
-    sheet VARCHAR NOT NULL, cell VARCHAR NOT NULL, rule VARCHAR NOT NULL, message VARCHAR NOT NULL
-);
-"""
 REFERENCE_TABLES = {
     "raw_programs": "programs.parquet",
     "raw_organizations": "organizations.parquet",
@@ -50,8 +40,7 @@ DISK_FULL = {
 
 
 def ensure_load_tables(con: duckdb.DuckDBPyConnection) -> None:
-    ensure_raw_tables(con)
-    con.execute(COLUMNS_DDL)
+    ensure_raw_tables(con)  # _raw_columns and _raw_problems included
 
 
 @recorded("load")

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from pipeline_ops.models import PipelineRun, Report
 from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.evidence import store
+from pipeline_ops.pipeline.evidence.figures import figure_list
 from pipeline_ops.pipeline.paths import source_workbook
 from pipeline_ops.pipeline.period import (
     MonthRange,
@@ -23,7 +25,7 @@ from pipeline_ops.pipeline.period import (
     unit_code,
 )
 from pipeline_ops.pipeline.reports import data
-from pipeline_ops.pipeline.reports.atomic import write_atomically
+from pipeline_ops.pipeline.reports.atomic import write_all_atomically
 from pipeline_ops.pipeline.reports.builds import keep_build
 from pipeline_ops.pipeline.reports.delivery import queue_for_run
 from pipeline_ops.pipeline.reports.labels import covered_months
@@ -48,7 +50,7 @@ def build_report(con, period: Period, warnings: list[str], withheld: list[dict] 
     rows = data.revenue_rows(con, entity, current, unit)
     comparable = set(previous) <= loaded and not withheld
     prev_rows = data.revenue_rows(con, entity, previous, unit) if comparable else None
-    return {
+    report = {
         "entity": entity,
         "unit": unit,
         "year": year,
@@ -69,6 +71,7 @@ def build_report(con, period: Period, warnings: list[str], withheld: list[dict] 
             data.organization_rows(con, entity, current, unit)
         ),
     }
+    return report | {"figures": figure_list(report)}  # each figure's evidence id
 
 
 def _daily(con, period: Period, current: list[tuple[int, int]]) -> dict:
@@ -128,10 +131,14 @@ def run_format(call: StageCall, ctx: StageContext) -> None:
             call.option("warn")(f"Warning: {line}")
     with connect() as con:
         report = build_report(con, period, list(notes.readers), list(withheld.values()))
+        evidence = store.evidence_table(con, report)  # the orders behind every figure
     path = call.option("period").path(".json")
-    write_atomically(path, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+    write_all_atomically({
+        path: lambda p: p.write_text(json.dumps(report, indent=2) + "\n"),
+        store.evidence_path(path): lambda p: store.write(evidence, p),
+    })  # fmt: skip
     ctx.row_count = report["orders"]["total"]
-    ctx.log(f"wrote {path}")
+    ctx.log(f"wrote {path} and its evidence ({evidence.num_rows:,} orders)")
     call.say(f"Wrote {path}")
 
 
@@ -213,6 +220,7 @@ def _record(period: Period, report: dict, covered: list[int], run: PipelineRun) 
             "json_path": str(period.path(".json")),
             "html_path": str(period.path(".html")),
             "xlsx_path": str(period.path(".xlsx")),
+            "evidence_path": str(period.path(store.SUFFIX)),
             "warnings": report["warnings"],
             "run": run,
         },
