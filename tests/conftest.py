@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 
-from pipeline_ops.models import Entity
+from pipeline_ops.models import Entity, Membership
 from pipeline_ops.pipeline.roles import setup_roles
 from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP, VIEWERS_GROUP
 
@@ -36,10 +36,15 @@ def entity(db) -> Entity:
     return Entity.objects.create(code="IONS", name="IONS")
 
 
-def staff_in(group: str, username: str) -> User:
+def staff_in(group: str, username: str, entities: str | None = "every") -> User:
+    """A staff user in a role's group; member of every entity in that role (as an upgrade
+    leaves existing staff), unless `entities=None` (tests/test_access*.py grant their own)."""
     setup_roles()  # the groups exist after migrate; a flushed test database may have lost them
     user = User.objects.create_user(username, f"{username}@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
+    if entities == "every":
+        role = "operator" if group == OPERATORS_GROUP else "viewer"
+        Membership.objects.create(user=user, entity=None, role=role)
     return user
 
 

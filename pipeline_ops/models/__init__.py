@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pipeline_ops.models.access import Membership
 from pipeline_ops.models.entities import DimensionCache, Entity
 from pipeline_ops.models.intake import WorkbookChange, WorkbookVersion
 from pipeline_ops.models.reports import Report, ReportBuild, ReportDelivery, ReportSubscription
@@ -10,7 +11,7 @@ from pipeline_ops.models.runs import SCHEDULED_TRIGGERS, PipelineRun, Validation
 from pipeline_ops.models.state import MonthState, ReportState
 
 __all__ = [
-    "SCHEDULED_TRIGGERS", "DimensionCache", "Entity", "MonthState", "PipelineRun", "Report",
-    "ReportBuild", "ReportDelivery", "ReportState", "ReportSubscription", "ValidationIssue",
-    "WorkbookChange", "WorkbookVersion",
+    "SCHEDULED_TRIGGERS", "DimensionCache", "Entity", "Membership", "MonthState", "PipelineRun",
+    "Report", "ReportBuild", "ReportDelivery", "ReportState", "ReportSubscription",
+    "ValidationIssue", "WorkbookChange", "WorkbookVersion",
 ]  # fmt: skip
