@@ -9,6 +9,7 @@ from pipeline_ops.admin.actions import ACTIONS, LaunchPermissionMixin, ReadOnlyA
 from pipeline_ops.admin.display import local_time, number
 from pipeline_ops.admin.filters import OpenFailureFilter, RunFilter
 from pipeline_ops.admin.runs import RunControlMixin, RunLevelFilter
+from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
 from pipeline_ops.admin.subscriptions import (
     EntitySubscriptionsMixin,  # + subscription, delivery admins
 )
@@ -20,7 +21,14 @@ from pipeline_ops.views.progress import run_progress
 
 
 @admin.register(Entity)
-class EntityAdmin(EntitySubscriptionsMixin, LaunchPermissionMixin, UploadMixin, admin.ModelAdmin):
+class EntityAdmin(
+    EntityScopedAdmin,
+    EntitySubscriptionsMixin,
+    LaunchPermissionMixin,
+    UploadMixin,
+    admin.ModelAdmin,
+):
+    entity_path = "pk"
     list_display = ("code", "name", "active", "latest_run", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name")
@@ -101,14 +109,15 @@ class ChildRunInline(admin.TabularInline):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
+class PipelineRunAdmin(EntityScopedAdmin, RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
     list_display = (
         "id", "stage", "entity", "period", "status_badge", "started", "duration_text", "rows",
         "launched_by",
     )  # fmt: skip
     # Top-level runs unless asked for child stages; cancel / re-run come from RunControlMixin.
     list_filter = (
-        RunLevelFilter, ActiveFilter, OpenFailureFilter, "status", "stage", "entity", "trigger",
+        RunLevelFilter, ActiveFilter, OpenFailureFilter, "status", "stage", ENTITY_FILTER,
+        "trigger",
         "created",
     )  # fmt: skip
     list_select_related = ("entity", "triggered_by")
@@ -183,10 +192,10 @@ class PipelineRunAdmin(RunControlMixin, LaunchPermissionMixin, ReadOnlyAdmin):
 
 
 @admin.register(ValidationIssue)
-class ValidationIssueAdmin(ReadOnlyAdmin):
+class ValidationIssueAdmin(EntityScopedAdmin, ReadOnlyAdmin):
     # Entity, year and month share one column so the message has the width to be read.
     list_display = ("cell_address", "severity", "rule", "where", "message", "value")
-    list_filter = ("severity", "rule", "entity", "year", "month", RunFilter)
+    list_filter = ("severity", "rule", ENTITY_FILTER, "year", "month", RunFilter)
     list_select_related = ("entity", "run")
     search_fields = ("cell", "message", "value")
     # Its stylesheet gives the message column room to be read (not a sliver).
@@ -202,8 +211,8 @@ class ValidationIssueAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DimensionCache)
-class DimensionCacheAdmin(ReadOnlyAdmin):
+class DimensionCacheAdmin(EntityScopedAdmin, ReadOnlyAdmin):
     list_display = ("entity", "kind", "key", "ops_id", "label", "updated")
-    list_filter = ("kind", "entity")
+    list_filter = ("kind", ENTITY_FILTER)
     list_select_related = ("entity",)
     search_fields = ("key", "label")

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from pipeline_ops.admin.actions import ReadOnlyAdmin
+from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
 from pipeline_ops.forms import DecisionForm
 from pipeline_ops.models import WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.errors import PipelineError
@@ -56,10 +57,10 @@ class DecisionFilter(admin.SimpleListFilter):
 
 
 @admin.register(WorkbookVersion)
-class WorkbookVersionAdmin(ReadOnlyAdmin):
+class WorkbookVersionAdmin(EntityScopedAdmin, ReadOnlyAdmin):
     list_display = ("name", "entity_year", "status_badge", "uploaded", "counts", "download")
     list_display_links = ("name",)
-    list_filter = (DecisionFilter, "status", "entity", "year")
+    list_filter = (DecisionFilter, "status", ENTITY_FILTER, "year")
     list_select_related = ("entity", "uploaded_by")
     search_fields = ("original_name", "sha256")
     actions = ("restore_versions",)
@@ -180,10 +181,11 @@ class MonthFilter(admin.SimpleListFilter):
 
 
 @admin.register(WorkbookChange)
-class WorkbookChangeAdmin(ReadOnlyAdmin):
+class WorkbookChangeAdmin(EntityScopedAdmin, ReadOnlyAdmin):
+    entity_path = "version__entity"
     list_display = ("kind_badge", "month_name", "order", "changed_fields", "version_link")
     list_display_links = None  # a row is the diff itself: nothing to open
-    list_filter = ("version", MonthFilter, "kind")
+    list_filter = (("version", admin.RelatedOnlyFieldListFilter), MonthFilter, "kind")
     list_select_related = ("version__entity",)
     list_per_page = 100
     search_fields = ("invoice",)

@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from pipeline_ops.admin.actions import ReadOnlyAdmin
 from pipeline_ops.admin.display import EMPTY, local_time
 from pipeline_ops.admin.filters import UnitFilter
+from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
 from pipeline_ops.models import Report, ReportBuild
 from pipeline_ops.pipeline.reports import links
 from pipeline_ops.views.reports import download_file, download_report
@@ -38,12 +39,12 @@ def file_links(obj: Report | ReportBuild, url: Callable[[str], str]) -> str:
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(EntityScopedAdmin, ReadOnlyAdmin):
     list_display = (
         "entity", "year", "label", "type", "unit_text", "files", "last_built", "build_count",
         "warning_count",
     )  # fmt: skip
-    list_filter = ("type", UnitFilter, "entity", "year")
+    list_filter = ("type", UnitFilter, ENTITY_FILTER, "year")
     list_select_related = ("entity", "run")
     fieldsets = (
         (None, {"fields": (

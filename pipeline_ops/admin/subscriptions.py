@@ -19,6 +19,7 @@ from django.utils.html import format_html
 
 from pipeline_ops.admin.actions import ReadOnlyAdmin
 from pipeline_ops.admin.display import local_time
+from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
 from pipeline_ops.models import Entity, ReportDelivery, ReportSubscription
 from pipeline_ops.models.reports import REPORT_TYPE_CHOICES
 from pipeline_ops.pipeline.cli import UNITS
@@ -96,10 +97,10 @@ class EntitySubscriptionsMixin:
 
 
 @admin.register(ReportSubscription)
-class ReportSubscriptionAdmin(admin.ModelAdmin):
+class ReportSubscriptionAdmin(EntityScopedAdmin, admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ("entity", "report_type", "unit_name", "recipient_address", "active")
-    list_filter = ("active", "report_type", "entity")
+    list_filter = ("active", "report_type", ENTITY_FILTER)
     list_select_related = ("entity", "user")
     change_list_template = "admin/pipeline_ops/reportsubscription/change_list.html"
 
@@ -162,7 +163,8 @@ class ReportSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportDelivery)
-class ReportDeliveryAdmin(ReadOnlyAdmin):
+class ReportDeliveryAdmin(EntityScopedAdmin, ReadOnlyAdmin):
+    entity_path = "build__report__entity"
     """Outcome first: what happened to each mail, and why it failed."""
 
     list_display = ("outcome", "error_text", "recipient", "report_build", "failed_tries", "sent")
