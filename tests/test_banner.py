@@ -51,7 +51,7 @@ def open_list(client) -> list[PipelineRun]:
 
 
 def test_the_banner_counts_each_open_failure_once_and_its_link_lists_the_launched_runs(
-    admin_client, entity, monkeypatch
+    admin_client, admin_user, entity, monkeypatch
 ):
     clusters(monkeypatch)
     sync = run(entity, "sync")
@@ -65,13 +65,13 @@ def test_the_banner_counts_each_open_failure_once_and_its_link_lists_the_launche
     other = Entity.objects.create(code="OLD", name="OLD", active=False)
     holds(other, run(other, "sync"), 1)  # an inactive entity's news is nobody's
 
-    assert banner().failed == 3
+    assert banner(admin_user).failed == 3
     html = banner_html(admin_client)
     assert "3 open failures" in html and "?failed=open" in html
     assert open_list(admin_client) == [sync, report, transform]
 
     MonthState.objects.update(failure_run=None, failure_clears="")
-    assert banner().failed == 1 and open_list(admin_client) == [report]
+    assert banner(admin_user).failed == 1 and open_list(admin_client) == [report]
 
 
 def test_the_banner_counts_blocked_months_of_active_entities(admin_client, entity, monkeypatch):

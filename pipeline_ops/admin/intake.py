@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -19,6 +18,7 @@ from pipeline_ops.admin.actions import ReadOnlyAdmin
 from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
 from pipeline_ops.forms import DecisionForm
 from pipeline_ops.models import WorkbookChange, WorkbookVersion
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake import decide
 from pipeline_ops.pipeline.intake.diff import MONEY
@@ -146,7 +146,8 @@ class WorkbookVersionAdmin(EntityScopedAdmin, ReadOnlyAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_accept_permission(request):
             raise PermissionDenied
-        version = get_object_or_404(WorkbookVersion.objects.select_related("entity"), pk=pk)
+        versions = WorkbookVersion.objects.select_related("entity")
+        version = access.get_for(request.user, versions, access.OPERATE, pk=pk)
         form = DecisionForm(request.POST)
         if not form.is_valid():
             self.message_user(request, "Unknown decision: nothing was done.", messages.ERROR)
@@ -234,7 +235,8 @@ class WorkbookChangeAdmin(EntityScopedAdmin, ReadOnlyAdmin):
 
     def changelist_view(self, request, extra_context=None):
         context = {"title": "Order diff", **(extra_context or {})}
-        version = WorkbookVersion.objects.filter(pk=_version_param(request)).first()
+        mine = access.visible(request.user, WorkbookVersion.objects.all())
+        version = mine.filter(pk=_version_param(request)).first()
         if version is not None:
             summary = version.summary
             total = sum(summary.get(kind, 0) for kind in ("added", "removed", "changed"))

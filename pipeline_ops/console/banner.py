@@ -16,6 +16,7 @@ from django_q.conf import Conf
 from django_q.status import Stat
 
 from pipeline_ops.models import MonthState, PipelineRun
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.runs.records import root_of
 from pipeline_ops.pipeline.state.read import open_failures
 
@@ -62,11 +63,14 @@ class Banner:
     workers: Workers
 
 
-def banner() -> Banner:
-    queued = PipelineRun.objects.filter(status=PipelineRun.Status.QUEUED, parent__isnull=True)
-    blocked = MonthState.objects.filter(entity__active=True, blocked_errors__gt=0)
+def banner(user) -> Banner:
+    """The counts of `user`'s own entities (pipeline/access.py): another's never show."""
+    runs = access.visible(user, PipelineRun.objects.all())
+    queued = runs.filter(status=PipelineRun.Status.QUEUED, parent__isnull=True)
+    blocked = access.visible(user, MonthState.objects.filter(entity__active=True,
+                                                             blocked_errors__gt=0))  # fmt: skip
     return Banner(
-        failed=failing().count(),
+        failed=failing(runs).count(),
         blocked=blocked.count(),
         queued=queued.count(),
         workers=workers(),

@@ -94,3 +94,21 @@ def get_or_404(user, queryset: QuerySet, path: str = "entity", role: str = VIEW,
     if found is None:
         raise Http404("No such object")
     return found
+
+
+def get_for(user, queryset: QuerySet, role: str = VIEW, path: str = "entity", **lookup):
+    """The object `lookup` names, for `role`: 404 when `user` may not see its entity (as if
+    it did not exist); PermissionDenied when they may see it but not act on it."""
+    from django.core.exceptions import PermissionDenied
+
+    found = get_or_404(user, queryset, path, VIEW, **lookup)
+    entity_id = found.pk if path == "pk" else _entity_id(found, path)
+    if role != VIEW and not access(user).may(entity_id, role):
+        raise PermissionDenied
+    return found
+
+
+def _entity_id(obj, path: str) -> int | None:
+    for step in path.split("__")[:-1]:
+        obj = getattr(obj, step)
+    return getattr(obj, f"{path.split('__')[-1]}_id")

@@ -6,6 +6,8 @@ from pipeline_ops.console.banner import banner
 from pipeline_ops.console.board import LEVELS, MONTHS, board, board_year
 from pipeline_ops.console.outcome import outcome
 from pipeline_ops.console.progress import progress
+from pipeline_ops.models import Entity
+from pipeline_ops.pipeline import access
 
 register = template.Library()
 
@@ -22,7 +24,7 @@ def freshness_board(context):
     return {
         "visible": True,
         "year": year,
-        "rows": board(year),
+        "rows": board(year, access.visible(request.user, Entity.objects.all(), "pk")),
         "months": MONTHS,
         "levels": LEVELS,  # (stage, word): the legend's colours, from the registry
     }
@@ -33,7 +35,7 @@ def pipeline_banner(context):
     """Above the board: open failures, blocked months, the worker's state."""
     if not context["request"].user.has_perm(BOARD_PERMISSION):
         return {"visible": False}
-    return {"visible": True, "banner": banner()}
+    return {"visible": True, "banner": banner(context["request"].user)}
 
 
 @register.inclusion_tag("admin/pipeline_ops/run_outcome.html")

@@ -12,7 +12,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import get_valid_filename
@@ -20,6 +19,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from pipeline_ops.forms import DecisionForm, UploadForm
 from pipeline_ops.models import Entity, WorkbookVersion
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.intake import decide, versions
 from pipeline_ops.pipeline.intake.files import open_upload
@@ -94,7 +94,7 @@ class UploadMixin:
     upload_view.csrf_exempt = True
 
     def _upload(self, request: HttpRequest, pk: int, handler: LimitedUpload):
-        entity = get_object_or_404(Entity, pk=pk)
+        entity = access.get_for(request.user, Entity.objects.all(), access.OPERATE, "pk", pk=pk)
         posted = (request.POST, request.FILES) if request.method == "POST" else (None, None)
         form = UploadForm(*posted, max_bytes=handler.max_bytes, refused=handler.refused)
         if posted[0] is not None and form.is_valid():
@@ -140,7 +140,7 @@ def download_name(version: WorkbookVersion) -> str:
 def download_version(request: HttpRequest, pk: int) -> FileResponse:
     if not request.user.has_perm("pipeline_ops.view_workbookversion"):
         raise PermissionDenied
-    version = get_object_or_404(WorkbookVersion.objects.select_related("entity"), pk=pk)
+    version = access.get_for(request.user, WorkbookVersion.objects.select_related("entity"), pk=pk)
     if not version.upload:
         raise Http404("This version has no stored file (a rejected upload's file is deleted).")
     try:  # like a source: a link or FIFO planted in the upload store is never served

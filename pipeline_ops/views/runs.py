@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pipeline_ops.console.outcome import run_title
 from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.runs import control, stopping
 
 LAUNCH = "pipeline_ops.launch_pipelinerun"  # operators: launch, cancel and re-run
@@ -25,7 +25,8 @@ def _run_page(pk: int) -> HttpResponseRedirect:
 def _controlled_run(request: HttpRequest, pk: int) -> PipelineRun:
     if not request.user.has_perm(LAUNCH):
         raise PermissionDenied
-    return get_object_or_404(PipelineRun.objects.select_related("entity", "parent"), pk=pk)
+    runs = PipelineRun.objects.select_related("entity", "parent")
+    return access.get_for(request.user, runs, access.OPERATE, pk=pk)  # operators of its entity
 
 
 @require_POST
