@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from pipeline_ops.admin.scoped import operable
 from pipeline_ops.forms import LaunchForm
 from pipeline_ops.models import Entity, PipelineRun
 from pipeline_ops.pipeline import registry
@@ -32,7 +33,9 @@ def _launch(modeladmin, request, queryset: QuerySet, action: str):
     stage = ACTIONS[action]
     data = request.POST if "apply" in request.POST else None
     form = LaunchForm(data, stage=stage)
-    entities = list(queryset)
+    entities = list(operable(modeladmin, request, queryset, "pk"))
+    if not entities:
+        return None
     if not form.is_valid():
         return _form_page(modeladmin, request, form, entities)
     queued = []

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from pipeline_ops.admin.actions import ReadOnlyAdmin
-from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
+from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin, operable
 from pipeline_ops.forms import DecisionForm
 from pipeline_ops.models import WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline import access
@@ -111,7 +111,8 @@ class WorkbookVersionAdmin(EntityScopedAdmin, ReadOnlyAdmin):
                   permissions=("accept",))  # fmt: skip
     def restore_versions(self, request: HttpRequest, queryset) -> None:
         restored = 0
-        for version in queryset.filter(status__in=RESTORABLE).select_related("entity"):
+        mine = operable(self, request, queryset)
+        for version in mine.filter(status__in=RESTORABLE).select_related("entity"):
             copy = decide.restore(version, request.user)
             self.log_addition(request, copy, f"Restored from version {version.pk}.")
             restored += 1

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
+from pipeline_ops.admin.scoped import operable
 from pipeline_ops.pipeline.runs import control, stopping
 from pipeline_ops.views.runs import cancel_run, rerun_run, stop_run
 
@@ -41,7 +42,7 @@ class RunControlMixin:
 
     @admin.action(description="Cancel selected queued runs", permissions=("launch",))
     def cancel_runs(self, request, queryset):
-        cancelled = control.cancel(queryset, request.user)
+        cancelled = control.cancel(operable(self, request, queryset), request.user)
         if cancelled:
             text = f"Cancelled {len(cancelled)} queued run(s): they will not start."
             self.message_user(request, text, messages.SUCCESS)
@@ -52,14 +53,15 @@ class RunControlMixin:
 
     @admin.action(description="Stop selected running runs", permissions=("launch",))
     def stop_runs(self, request, queryset):
-        stopped = sum(stopping.request_stop(run, request.user) for run in queryset)
+        runs = operable(self, request, queryset)
+        stopped = sum(stopping.request_stop(run, request.user) for run in runs)
         level = messages.SUCCESS if stopped else messages.WARNING
         text = "they end at their next safe point" if stopped else "only running runs can stop"
         self.message_user(request, f"Asked {stopped} run(s) to stop: {text}.", level)
 
     @admin.action(description="Re-run selected failed or cancelled runs", permissions=("launch",))
     def rerun_runs(self, request, queryset):
-        runs = queryset.select_related("entity", "parent")
+        runs = operable(self, request, queryset).select_related("entity", "parent")
         queued, refused = control.rerun(runs, request.user)
         for reason in refused:
             self.message_user(request, f"Not queued: {reason}", messages.WARNING)

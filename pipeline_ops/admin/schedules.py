@@ -22,8 +22,9 @@ from django.utils.html import format_html
 from django_q.models import Failure, Schedule, Success
 
 from pipeline_ops.admin.display import EMPTY, local_time
+from pipeline_ops.pipeline.access import OPERATE, VIEW
 from pipeline_ops.pipeline.errors import PipelineError
-from pipeline_ops.pipeline.runs.run_now import last_runs, run_now
+from pipeline_ops.pipeline.runs.run_now import allowed, last_runs, run_now
 from pipeline_ops.pipeline.runs.schedules import TASK_FUNCTIONS, validate_schedule
 
 # Fields that name code, its arguments or where it runs: superusers only.
@@ -74,7 +75,8 @@ class ScheduleAdmin(q_admin.ScheduleAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(func__in=list(TASK_FUNCTIONS))
+        products = queryset.filter(func__in=list(TASK_FUNCTIONS))
+        return products.filter(pk__in=[s.pk for s in allowed(request.user, products, VIEW)])
 
     def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -82,6 +84,11 @@ class ScheduleAdmin(q_admin.ScheduleAdmin):
 
     def has_add_permission(self, request) -> bool:
         return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Re-timing or pausing a schedule acts on its entities: an operator's membership.
+        mine = obj is None or request.user.is_superuser or allowed(request.user, [obj], OPERATE)
+        return bool(mine) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
@@ -104,7 +111,7 @@ class ScheduleAdmin(q_admin.ScheduleAdmin):
                   permissions=("change",))  # fmt: skip
     def run_now(self, request, queryset: QuerySet) -> None:
         queued = 0
-        for schedule in queryset:
+        for schedule in allowed(request.user, queryset, OPERATE):
             try:
                 self.message_user(request, run_now(schedule, request.user), messages.INFO)
                 queued += 1
@@ -128,7 +135,7 @@ class ScheduleAdmin(q_admin.ScheduleAdmin):
 
     def _set_repeats(self, request, queryset: QuerySet, repeats: int, verb: str) -> int:
         count = 0
-        for schedule in queryset:
+        for schedule in allowed(request.user, queryset, OPERATE):
             # One row at a time, so the admin history says who paused or resumed what.
             Schedule.objects.filter(pk=schedule.pk).update(repeats=repeats)
             self.log_change(request, schedule, f"{verb} (repeats = {repeats}).")

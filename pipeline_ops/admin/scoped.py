@@ -4,7 +4,7 @@ answers the same 404, and no filter, search or count names another entity."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -41,3 +41,14 @@ class EntityScopedAdmin:
 # Filters over an entity (or a version, a report…) list only what the person's own rows
 # point at: Django's RelatedOnlyFieldListFilter reads the scoped queryset above.
 ENTITY_FILTER = ("entity", admin.RelatedOnlyFieldListFilter)
+
+
+def operable(model_admin, request, queryset: QuerySet, path: str = "entity") -> QuerySet:
+    """The selected rows whose entity the person operates; the rest are skipped, and the
+    person is told how many (an action never acts on an entity they only view)."""
+    allowed = access.visible(request.user, queryset, path, access.OPERATE)
+    skipped = queryset.count() - allowed.count()
+    if skipped:
+        text = f"Skipped {skipped} selected row(s): you only view their entity."
+        model_admin.message_user(request, text, messages.WARNING)
+    return allowed

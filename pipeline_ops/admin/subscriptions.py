@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from pipeline_ops.admin.actions import ReadOnlyAdmin
 from pipeline_ops.admin.display import local_time
-from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
+from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin, operable
 from pipeline_ops.models import Entity, ReportDelivery, ReportSubscription
 from pipeline_ops.models.reports import REPORT_TYPE_CHOICES
 from pipeline_ops.pipeline.cli import UNITS
@@ -204,6 +204,6 @@ class ReportDeliveryAdmin(EntityScopedAdmin, ReadOnlyAdmin):
 
     @admin.action(description="Retry failed deliveries", permissions=("retry",))
     def retry(self, request, queryset):
-        count = delivery.retry_failed(queryset)
+        count = delivery.retry_failed(operable(self, request, queryset, self.entity_path))
         self.message_user(request, f"{count} failed delivery(ies) queued again.",
                           messages.SUCCESS if count else messages.WARNING)  # fmt: skip

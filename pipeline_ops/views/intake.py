@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.csrf import csrf_protect
 
+from pipeline_ops.admin.scoped import operable
 from pipeline_ops.forms import DecisionForm, UploadForm
 from pipeline_ops.models import Entity, WorkbookVersion
 from pipeline_ops.pipeline import access
@@ -71,6 +72,7 @@ class UploadMixin:
 
     @admin.action(description="Upload workbook…", permissions=("upload",))
     def upload_workbook(self, request: HttpRequest, queryset):
+        queryset = operable(self, request, queryset, "pk")
         if queryset.count() != 1:
             self.message_user(request, "Choose one entity to upload a workbook for.",
                               messages.WARNING)  # fmt: skip

@@ -10,13 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from pipeline_ops.pipeline.roles import setup_roles
-from pipeline_ops.pipeline.runs.notify import OPERATORS_GROUP
 from pipeline_ops.pipeline.runs.schedules import (
     NIGHTLY_NAME,
     NIGHTLY_TASK,
@@ -29,14 +27,6 @@ pytestmark = pytest.mark.django_db
 
 ADD = "admin:django_q_schedule_add"
 CHANGELIST = "admin:django_q_schedule_changelist"
-
-
-@pytest.fixture
-def operator(db) -> User:
-    setup_roles()
-    user = User.objects.create_user("olga", "olga@example.com", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
-    return user
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_q.models import Schedule
 
-from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun
+from pipeline_ops.models import SCHEDULED_TRIGGERS, Entity, PipelineRun
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs import schedules
 from pipeline_ops.pipeline.runs.launch import enqueue
@@ -39,6 +40,34 @@ def _arguments(schedule: Schedule) -> tuple[tuple, dict]:
     except ValidationError as exc:  # the stored function or arguments are not allowed
         raise PipelineError(f"{schedule.name}: its arguments are not allowed ({exc}).") from None
     return schedules.call_arguments(schedule.args, schedule.kwargs)
+
+
+def allowed(user, queryset, role: str) -> list[Schedule]:
+    """The schedules whose work `user` holds in `role` (pipeline/access.py): an entity's
+    monthly schedule for that entity's members; the nightly sync and other product tasks,
+    which touch every entity, for members of every entity."""
+    held = access.access(user)
+    found = []
+    for schedule in queryset:
+        entity = _entity_code(schedule)
+        if entity is None:
+            ok = held.ids(role) is None
+        else:
+            ok = held.may(Entity.objects.filter(code=entity).values_list("pk", flat=True).first(),
+                          role)  # fmt: skip
+        if ok:
+            found.append(schedule)
+    return found
+
+
+def _entity_code(schedule: Schedule) -> str | None:
+    if schedule.func != schedules.TASK:
+        return None
+    try:
+        args, _ = _arguments(schedule)
+    except PipelineError:
+        return None
+    return args[1] if len(args) > 1 else None
 
 
 def last_runs(queryset) -> dict[int, PipelineRun]:
