@@ -91,7 +91,7 @@ def test_the_xlsx_reopens_with_the_same_totals_as_the_json(monthly):
     report = monthly["report"]
     wb = load_workbook(monthly["xlsx"])
     assert wb.sheetnames == [
-        "Summary", "By unit", "By day", "By month", "Programs", "Top organizations",
+        "Summary", "By unit", "By day", "By month", "Programs", "Top organizations", "Orders",
     ]  # fmt: skip
     summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=2, values_only=True)}
     revenue = report["revenue"]

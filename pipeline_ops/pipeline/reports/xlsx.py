@@ -2,7 +2,9 @@
 native charts beside the tables they draw (xlsx_charts.py).
 
 Money cells hold integer rupiah (so finance can sum them) formatted `Rp #,##0`;
-percentages hold the JSON's value (12.5 means 12.5%) formatted `0.0"%"`.
+percentages hold the JSON's value (12.5 means 12.5%) formatted `0.0"%"`. The last sheet,
+"Orders", lists the orders of the report's evidence file (xlsx_orders.py): a report from
+before evidence was kept has none.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
-from pipeline_ops.pipeline.reports import xlsx_charts
+from pipeline_ops.pipeline.reports import xlsx_charts, xlsx_orders
 from pipeline_ops.pipeline.reports.labels import local_time, period_title
 from pipeline_ops.pipeline.reports.notes import withheld_notices
 
@@ -61,6 +63,33 @@ ORGANIZATION_COLUMNS = [
     ("Organization", "name", None, 40),
     ("Students", "students", COUNT, 11),
     ("Revenue", "revenue", MONEY, 20),
+]
+
+# The evidence file's columns (pipeline/evidence/store.py), in the order a manager reads an
+# order: who and what, the money, where it was typed. Cell addresses are text.
+ORDER_COLUMNS = [
+    ("Invoice", "invoice", None, 18),
+    ("Date", "order_date", "dd mmm yyyy", 12),
+    ("Student", "student_name", None, 24),
+    ("Organization", "organization", None, 26),
+    ("Program", "program_code", None, 13),
+    ("Program name", "program_name", None, 24),
+    ("Unit", "unit", None, 6),
+    ("Status", "status", None, 8),
+    ("Harga", "price", MONEY, 15),
+    ("Diskon", "discount", MONEY, 15),
+    ("Dibayar", "paid", MONEY, 15),
+    ("Revenue", "revenue", MONEY, 15),
+    ("Collected", "collected", MONEY, 15),
+    ("Outstanding", "outstanding", MONEY, 15),
+    ("Sheet", "sheet", None, 10),
+    ("Row", "source_row", "0", 7),
+    ("Invoice cell", "invoice_cell", None, 12),
+    ("Harga cell", "price_cell", None, 11),
+    ("Diskon cell", "discount_cell", None, 11),
+    ("Dibayar cell", "paid_cell", None, 12),
+    # Whole: the file leaves us, and only the full hash names one workbook version for sure.
+    ("Workbook sha256", "workbook_sha256", None, 16),
 ]
 
 
@@ -132,7 +161,8 @@ def _summary(wb: Workbook, report: dict) -> None:
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="9C2A00")
 
 
-def write_xlsx(report: dict, path: Path) -> None:
+def write_xlsx(report: dict, path: Path, evidence: Path | None = None) -> None:
+    """The report as `path`; with an "Orders" sheet when its `evidence` file exists."""
     wb = Workbook()
     _summary(wb, report)
     revenue = report["revenue"]
@@ -148,4 +178,8 @@ def write_xlsx(report: dict, path: Path) -> None:
     programs = _table(wb, "Programs", PROGRAM_COLUMNS, report["programs"])
     xlsx_charts.programs_chart(programs, report)
     _table(wb, "Top organizations", ORGANIZATION_COLUMNS, report["top_organizations"])
-    wb.save(path)
+    if evidence is None or not Path(evidence).is_file():  # an old report re-presented
+        wb.save(path)
+        return
+    orders = _table(wb, "Orders", ORDER_COLUMNS, [{}])  # row 2: the template of every row
+    xlsx_orders.save(wb, orders, path, Path(evidence), [c[1] for c in ORDER_COLUMNS])

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 
 from pipeline_ops.pipeline.errors import PipelineError
+from pipeline_ops.pipeline.evidence.store import evidence_path
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.pipeline.reports.atomic import write_all_atomically
 from pipeline_ops.pipeline.reports.data import pct
@@ -130,7 +131,7 @@ def present_files(json_path: Path) -> tuple[Path, Path]:
     html = render_html(report)
     write_all_atomically({
         html_path: lambda p: p.write_text(html, encoding="utf-8"),
-        xlsx_path: lambda p: write_xlsx(report, p),
+        xlsx_path: lambda p: write_xlsx(report, p, evidence_path(json_path)),
     })  # fmt: skip
     return html_path, xlsx_path
 
