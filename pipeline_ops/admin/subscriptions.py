@@ -22,6 +22,7 @@ from pipeline_ops.admin.display import local_time
 from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin, operable
 from pipeline_ops.models import Entity, ReportDelivery, ReportSubscription
 from pipeline_ops.models.reports import REPORT_TYPE_CHOICES
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.cli import UNITS
 from pipeline_ops.pipeline.reports import delivery, subscriptions
 
@@ -41,15 +42,25 @@ class SubscriptionForm(forms.ModelForm):
         model = ReportSubscription
         fields = ("entity", "user", "email", "report_type", "unit", "active")
 
+    def clean(self) -> dict:
+        data = super().clean()
+        user, entity = data.get("user"), data.get("entity") or self.instance.entity_id
+        if user is not None and entity is not None and not access.may(user, entity):
+            # A report would reach someone who may not read it: refused where it is made.
+            self.add_error("user", f"{user} is not a member of this entity: grant it first.")
+        return data
+
 
 class SubscribeForm(forms.Form):
     entity = forms.ModelChoiceField(Entity.objects.filter(active=True))
     report_type = forms.ChoiceField(choices=REPORT_TYPE_CHOICES, initial="monthly")
     unit = forms.ChoiceField(choices=UNIT_CHOICES, required=False)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        entities = list(self.fields["entity"].queryset[:2])
+        field = self.fields["entity"]
+        field.queryset = access.visible(user, field.queryset, "pk")  # only one's own entities
+        entities = list(field.queryset[:2])
         if len(entities) == 1:  # one entity: nothing to choose
             self.fields["entity"].initial = entities[0].pk
 
@@ -104,6 +115,11 @@ class ReportSubscriptionAdmin(EntityScopedAdmin, admin.ModelAdmin):
     list_select_related = ("entity", "user")
     change_list_template = "admin/pipeline_ops/reportsubscription/change_list.html"
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "entity":  # only entities the person may see
+            kwargs["queryset"] = access.visible(request.user, Entity.objects.all(), "pk")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if manages_all(request) else queryset.filter(user=request.user)
@@ -141,7 +157,7 @@ class ReportSubscriptionAdmin(EntityScopedAdmin, admin.ModelAdmin):
         """ "Subscribe me": a subscription for the signed-in user, to their own address."""
         if not request.user.has_perm(SUBSCRIBE):
             raise PermissionDenied
-        form = SubscribeForm(request.POST or None)
+        form = SubscribeForm(request.POST or None, user=request.user)
         if form.is_valid():
             try:
                 made, created = subscriptions.subscribe(request.user, **form.cleaned_data)

@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 
 from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.when import local_stamp
 
 OPERATORS_GROUP = "Pipeline operators"
@@ -15,9 +16,10 @@ VIEWERS_GROUP = "Report viewers"
 NOTIFIED_TRIGGERS = {"admin", "intake", *SCHEDULED_TRIGGERS}
 
 
-def operator_emails() -> list[str]:
+def operator_emails(entity_id: int) -> list[str]:
+    """The addresses of the active operators of that entity (pipeline/access.py)."""
     users = get_user_model().objects.filter(groups__name=OPERATORS_GROUP, is_active=True)
-    return sorted({u.email for u in users if u.email})
+    return sorted({u.email for u in users if u.email and access.may(u, entity_id, access.OPERATE)})
 
 
 def run_url(run: PipelineRun) -> str:
@@ -28,7 +30,7 @@ def notify_failure(run: PipelineRun) -> int:
     """Runs nobody watched start (admin, schedule, intake) tell the operators they failed."""
     if run.status != PipelineRun.Status.FAILED or run.trigger not in NOTIFIED_TRIGGERS:
         return 0
-    recipients = operator_emails()
+    recipients = operator_emails(run.entity_id)
     if not recipients:
         return 0
     from pipeline_ops.console.outcome import HOW, run_title  # the run page's own words
