@@ -8,10 +8,12 @@ from django.utils.html import format_html
 from pipeline_ops.admin.actions import ACTIONS, LaunchPermissionMixin, ReadOnlyAdmin, _make_action
 from pipeline_ops.admin.display import local_time, number
 from pipeline_ops.admin.filters import OpenFailureFilter, RunFilter
+from pipeline_ops.admin.memberships import MembershipInline
 from pipeline_ops.admin.runs import RunControlMixin, RunLevelFilter
 from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin
 from pipeline_ops.admin.subscriptions import (
     EntitySubscriptionsMixin,  # + subscription, delivery admins
+    SubscriptionInline,
 )
 from pipeline_ops.console.entity_page import page_context
 from pipeline_ops.console.outcome import run_title
@@ -29,6 +31,7 @@ class EntityAdmin(
     admin.ModelAdmin,
 ):
     entity_path = "pk"
+    inlines = (MembershipInline, SubscriptionInline)
     list_display = ("code", "name", "active", "latest_run", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name")
