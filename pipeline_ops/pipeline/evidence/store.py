@@ -3,8 +3,8 @@ part of every figure and the cells it was typed in, as one Parquet file beside t
 JSON (`<stem>.evidence.parquet`, kept with each build like the other files).
 
 Written by `format` from the same marts, in the same transaction-free read, as the numbers;
-before it is kept it is summed and compared with the report (revenue, collected, orders):
-evidence that does not add up to the report is never written.
+before it is kept it is summed and compared with the report (revenue, collected,
+outstanding, enrollments, orders): evidence that does not add up is never written.
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ def evidence_table(con: duckdb.DuckDBPyConnection, report: dict) -> pa.Table:
 
 
 def _check(table: pa.Table, report: dict) -> None:
-    sums = tuple(int(pc.sum(table[c]).as_py() or 0) for c in ("revenue", "collected"))
-    expected = (report["revenue"]["actual"], report["revenue"]["collected"],
-                report["orders"]["total"])  # fmt: skip
+    columns = ("revenue", "collected", "outstanding", "enrollments")
+    sums = tuple(int(pc.sum(table[c]).as_py() or 0) for c in columns)
+    revenue, orders = report["revenue"], report["orders"]
+    expected = (revenue["actual"], revenue["collected"], revenue["outstanding"],
+                orders["total"] - orders["cancelled"], orders["total"])  # fmt: skip
     if (*sums, table.num_rows) != expected:
         raise PipelineError(_rebuild(report, "order evidence does not add up to its marts"))
 
