@@ -35,7 +35,7 @@ from pipeline_ops.pipeline.reports.delivery import (
     requeue_stuck,
     send_delivery,
 )
-from pipeline_ops.pipeline.reports.links import stable_url
+from pipeline_ops.pipeline.reports.links import build_evidence_url, stable_url
 from pipeline_ops.pipeline.runs.run_now import run_now
 from pipeline_ops.pipeline.runs.schedules import TASK as SCHEDULE_TASK
 
@@ -87,13 +87,21 @@ def test_the_html_body_is_the_whole_report_and_refers_to_nothing_outside(ana, sc
     run_queued_tasks()
     ((html, kind),) = mail.outbox[0].alternatives
     assert kind == "text/html"
-    # The report page itself (inline CSS and SVG), plus one line with its link at the top.
-    report = Path(ReportBuild.objects.get().html_path).read_text()
+    # The report page itself (inline CSS and SVG), plus one line with its link at the top;
+    # its figures' links to their evidence are absolute, on this build's own address.
+    build = ReportBuild.objects.get()
+    evidence = build_evidence_url("IONS", build.pk, "IONS-2026-02")
+    assert evidence == f"{SITE}/reports/IONS/builds/{build.pk}/IONS-2026-02/evidence/"
+    report = Path(build.html_path).read_text()
+    report = report.replace('href="IONS-2026-02/evidence/', f'href="{evidence}')
     assert re.sub(r"<p [^>]*>Latest version: .*?</p>", "", html, count=1) == report
-    # The one address in it is the link to the report's latest version: no image, font,
-    # stylesheet or script is fetched from anywhere when the mail is opened.
+    # The addresses in it are the link to the report's latest version and its figures'
+    # evidence on this build, all absolute: no image, font, stylesheet or script is fetched
+    # from anywhere when the mail is opened, and no link is relative to a mail.
     addresses = set(re.findall(r"""(?:src|href|action)\s*=\s*["']([^"']*)""", html))
-    assert addresses == {stable_url("IONS", "IONS-2026-02")}
+    stable = stable_url("IONS", "IONS-2026-02")
+    assert stable in addresses and len(addresses) > 10
+    assert {a for a in addresses if a != stable if not a.startswith(evidence + "?figure=")} == set()
     assert not re.search(r"url\(|@import|<link|<script|<iframe|<img", html, re.I)
 
 

@@ -50,7 +50,8 @@ def preview(client, entity, path: Path) -> tuple[bytes, str]:
         entity=entity, year=2026, month_start=1, month_end=1, type="monthly", label="x",
         stem=path.stem, json_path=str(path.with_suffix(".json")), html_path=str(path),
     )  # fmt: skip
-    response = client.get(reverse("admin:pipeline_ops_report_download", args=[row.pk, "preview"]))
+    preview = reverse("admin:pipeline_ops_report_download", args=[row.pk, "preview"])
+    response = client.get(preview, follow=True)  # the HTML at its stable address
     assert response.status_code == 200
     return b"".join(response.streaming_content), response["Content-Security-Policy"]
 

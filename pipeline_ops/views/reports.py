@@ -21,12 +21,13 @@ from csp.decorators import csp_replace
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils._os import safe_join
 from django.utils.cache import patch_cache_control
 
 from pipeline_ops.models import Report, ReportBuild
 from pipeline_ops.pipeline.paths import data_dir
-from pipeline_ops.pipeline.reports.links import parse_file
+from pipeline_ops.pipeline.reports.links import parse_file, stable_path
 
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
@@ -38,8 +39,8 @@ KINDS = {"json": "json", "html": "html", "xlsx": "xlsx", "preview": "html"}
 REPORT_CSP = csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
 
 
-def report_file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The one guard of every report file."""
+def report_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The one permission check of every report file and page made from one."""
 
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -49,7 +50,12 @@ def report_file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return REPORT_CSP(checked)
+    return checked
+
+
+def report_file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The guard of every report file, served under the report's CSP (no script, sandbox)."""
+    return REPORT_CSP(report_guard(view))
 
 
 @report_file_view
@@ -79,13 +85,17 @@ def report_build_file(request: HttpRequest, entity: str, build: int, filename: s
 
 
 @report_file_view
-def download_report(request: HttpRequest, pk: int, kind: str) -> FileResponse:
-    """The admin's buttons: a report's file by row and kind (`preview` opens the HTML)."""
+def download_report(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """The admin's buttons: a report's file by row and kind (`preview` opens the HTML at its
+    stable address)."""
     if kind not in KINDS:
         raise Http404("Unknown file kind")
     report = Report.objects.filter(pk=pk).first()
     if report is None:
         raise Http404("No such report")
+    if kind == "preview" and report.stem:
+        # At its stable address the report's relative links (its figures' evidence) work.
+        return redirect(stable_path(report.entity.code, report.stem, "html"))
     ext = KINDS[kind]
     stored = getattr(report, f"{ext}_path")
     return _serve(stored, ext, Path(stored).name, attach=kind in ("json", "html", "xlsx"))

@@ -37,7 +37,13 @@ class Evidence:
 
 
 @contextmanager
-def opened(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def opened(path: str | Path, con: duckdb.DuckDBPyConnection | None = None
+           ) -> Iterator[duckdb.DuckDBPyConnection]:  # fmt: skip
+    """An in-memory DuckDB with the file as the view `evidence`; `con`, one already opened
+    so (a page asking several questions of one file pays for one connection), is kept open."""
+    if con is not None:
+        yield con
+        return
     con = duckdb.connect()  # in memory; the file is only read
     try:
         con.read_parquet(str(path)).create_view("evidence")
@@ -46,13 +52,13 @@ def opened(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def evidence(path: str | Path, figure: Figure, *, limit: int | None = None,
-             offset: int = 0) -> Evidence:  # fmt: skip
+def evidence(path: str | Path, figure: Figure, *, limit: int | None = None, offset: int = 0,
+             con: duckdb.DuckDBPyConnection | None = None) -> Evidence:  # fmt: skip
     """The figure's orders by amount (largest first, then workbook order); `limit` rows from
     `offset`, or all of them."""
     where, params = figure.where()
     sql = ROW_SQL.format(amount=figure.amount, cell=figure.cell, where=where)
-    with opened(path) as con:
+    with opened(path, con) as con:
         total, count = con.execute(
             f"SELECT coalesce(sum(amount), 0), count(*) FROM ({sql})", params
         ).fetchone()
@@ -63,10 +69,11 @@ def evidence(path: str | Path, figure: Figure, *, limit: int | None = None,
     return Evidence(figure, int(total), int(count), rows)
 
 
-def choices(path: str | Path) -> dict[str, list[str]]:
+def choices(path: str | Path, con: duckdb.DuckDBPyConnection | None = None
+            ) -> dict[str, list[str]]:  # fmt: skip
     """The statuses, programs and units present in the file: what a page can filter by."""
     found = {}
-    with opened(path) as con:
+    with opened(path, con) as con:
         for name, column in (("status", "status"), ("program", "program_code"),
                              ("unit", "unit")):  # fmt: skip
             values = con.execute(

@@ -28,7 +28,7 @@ from django.utils.html import escape
 from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun, Report, ReportBuild, ReportDelivery
 from pipeline_ops.models import ReportSubscription as Subscription
 from pipeline_ops.pipeline.period import period_words
-from pipeline_ops.pipeline.reports.links import stable_url
+from pipeline_ops.pipeline.reports.links import build_evidence_url, stable_url
 from pipeline_ops.pipeline.reports.notes import withheld_notices
 from pipeline_ops.pipeline.runs.records import root_of
 from pipeline_ops.pipeline.text import printable
@@ -215,7 +215,7 @@ def report_message(delivery: ReportDelivery) -> EmailMultiAlternatives:
         subject=report_words(report), body=text, from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.recipient], headers={"Message-ID": message_id(delivery)},
     )  # fmt: skip
-    message.attach_alternative(_with_link(html, link), "text/html")
+    message.attach_alternative(_with_link(_absolute_evidence(html, build), link), "text/html")
     message.attach(f"{report.stem}.xlsx", xlsx, XLSX_TYPE)
     return message
 
@@ -246,6 +246,16 @@ def _read(path: str, what: str) -> bytes:
     if not path or not Path(path).is_file():
         raise FileNotFoundError(f"the build's {what} file is missing ({path or 'never written'})")
     return Path(path).read_bytes()
+
+
+def _absolute_evidence(html: str, build: ReportBuild) -> str:
+    """A mail has no address of its own: the report's relative links to its figures'
+    evidence (`<stem>/evidence/?…`) become absolute, on this build's address, so a reader
+    sees the orders of the numbers in the mail, not of a later build."""
+    report = build.report
+    folder = build_evidence_url(report.entity.code, build.pk, report.stem)
+    relative = re.escape(f'href="{report.stem}/evidence/')
+    return re.sub(relative, lambda _: f'href="{escape(folder)}', html)
 
 
 def _with_link(html: str, link: str) -> str:

@@ -3,6 +3,8 @@
 
 One place builds these links, for the admin, the run page and the e-mails (absolute, with
 settings.SITE_URL), and reads a file name back (`parse_file`) for pipeline_ops/views/reports.py.
+A figure's evidence page is `<stem>/evidence/?figure=…` beside the report's HTML (relative, so
+the HTML at a build's address opens that build's evidence; e-mails make it absolute).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from django.conf import settings
 
 from pipeline_ops.pipeline.entities import ENTITY_CODE_RE
+from pipeline_ops.pipeline.evidence.figures import Figure
 
 EXTENSIONS = ("html", "json", "xlsx")
 # A stem is what period.py and the unit reports write (`IONS-2026-02`, `IONS-2026-Q1`,
@@ -30,6 +33,21 @@ def build_path(entity: str, build_id: int, stem: str, ext: str = "html") -> str:
 
 def stable_url(entity: str, stem: str, ext: str = "html") -> str:
     return settings.SITE_URL + stable_path(entity, stem, ext)
+
+
+def evidence_query(figure: Figure) -> str:
+    """`figure=revenue&unit=TM`: the evidence page's query for one figure."""
+    return f"figure={figure.kind}" + (f"&{query}" if (query := figure.query()) else "")
+
+
+def evidence_link(stem: str, figure: Figure) -> str:
+    """Relative to the report's HTML: `IONS-2026-02/evidence/?figure=revenue&unit=TM`."""
+    return f"{stem}/evidence/?{evidence_query(figure)}"
+
+
+def build_evidence_url(entity: str, build_id: int, stem: str) -> str:
+    """The absolute folder of one build's evidence pages, for e-mails (ends in `/`)."""
+    return f"{settings.SITE_URL}/reports/{entity}/builds/{int(build_id)}/{stem}/evidence/"
 
 
 def _file(stem: str, ext: str) -> str:

@@ -16,6 +16,7 @@ from pipeline_ops.pipeline.evidence.store import evidence_path
 from pipeline_ops.pipeline.period import MONTH_ABBREVIATIONS
 from pipeline_ops.pipeline.reports.atomic import write_all_atomically
 from pipeline_ops.pipeline.reports.data import pct
+from pipeline_ops.pipeline.reports.evidence_links import Link, figure_links, link_charts
 from pipeline_ops.pipeline.reports.figures import report_figures
 from pipeline_ops.pipeline.reports.labels import (
     local_time,
@@ -39,10 +40,11 @@ def bar(pct: float | None) -> dict:
     return {"width": f"{width:.1f}", "met": pct >= 100.0, "none": False}
 
 
-def _unit_rows(report: dict) -> list[dict]:
+def _unit_rows(report: dict, link: Link) -> list[dict]:
     return [
         dict(
             u,
+            actual_href=link("revenue", unit=u["unit"]),
             actual_text=rupiah(u["actual"]),
             target_text=rupiah(u["target"]),
             achievement_text=percent(u["achievement_pct"]),
@@ -55,7 +57,9 @@ def _unit_rows(report: dict) -> list[dict]:
 
 
 def context(report: dict) -> dict:
-    revenue = report["revenue"]
+    revenue, link = report["revenue"], figure_links(report)
+    charts = report_figures(report)
+    link_charts(charts, report, link)
     return {
         "r": report,
         "withheld": withheld_notices(report),
@@ -72,15 +76,26 @@ def context(report: dict) -> dict:
             "orders": number(report["orders"]["total"]),
             "cancelled": number(report["orders"]["cancelled"]),
         },
-        "units": _unit_rows(report),
-        "months": _month_rows(revenue["by_month"]),
+        "links": _headline_links(link),
+        "units": _unit_rows(report, link),
+        "months": _month_rows(revenue["by_month"], link),
         "generated": local_time(report["generated_at"]),
-        "programs": _program_rows(report["programs"]),
+        "programs": _program_rows(report["programs"], link),
         "organizations": [
             dict(o, rank=i, revenue_text=rupiah(o["revenue"]), students_text=number(o["students"]))
             for i, o in enumerate(report["top_organizations"], start=1)
         ],
-        **report_figures(report),
+        **charts,
+    }
+
+
+def _headline_links(link: Link) -> dict:
+    return {
+        "actual": link("revenue"),
+        "collected": link("collected"),
+        "outstanding": link("outstanding"),
+        "orders": link("orders"),
+        "cancelled": link("orders", status="BATAL"),
     }
 
 
@@ -89,11 +104,14 @@ def _whose(report: dict) -> str:
     return " ".join(filter(None, (report["entity"], report.get("unit"))))
 
 
-def _month_rows(by_month: list[dict]) -> list[dict]:
+def _month_rows(by_month: list[dict], link: Link) -> list[dict]:
     return [
         dict(
             m,
             name=MONTH_ABBREVIATIONS[m["month"] - 1],
+            actual_href=link("revenue", month=m["month"]),
+            collected_href=link("collected", month=m["month"]),
+            outstanding_href=link("outstanding", month=m["month"]),
             actual_text=rupiah(m["actual"]),
             target_text=rupiah(m["target"]),
             achievement_text=percent(pct(m["actual"], m["target"])),
@@ -105,10 +123,12 @@ def _month_rows(by_month: list[dict]) -> list[dict]:
     ]
 
 
-def _program_rows(programs: list[dict]) -> list[dict]:
+def _program_rows(programs: list[dict], link: Link) -> list[dict]:
     return [
         dict(
             p,
+            enrollments_href=link("enrollments", program=p["code"]),
+            revenue_href=link("revenue", program=p["code"]),
             revenue_text=rupiah(p["revenue"]),
             enrollments_text=number(p["enrollments"]),
             target_text=number(p["target"]),
