@@ -27,6 +27,7 @@ from django.utils.html import escape
 
 from pipeline_ops.models import SCHEDULED_TRIGGERS, PipelineRun, Report, ReportBuild, ReportDelivery
 from pipeline_ops.models import ReportSubscription as Subscription
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.period import period_words
 from pipeline_ops.pipeline.reports.links import build_evidence_url, stable_url
 from pipeline_ops.pipeline.reports.notes import withheld_notices
@@ -80,6 +81,10 @@ def queue_deliveries(build: ReportBuild) -> int:
         recipient = subscription.recipient
         if not recipient:
             log.warning("subscription %s has no e-mail address: skipped", subscription.pk)
+            continue
+        if subscription.user_id and not access.may(subscription.user, build.report.entity_id):
+            # Their membership was revoked (or they left): the report no longer goes to them.
+            log.info("subscription %s: its user may no longer see the entity", subscription.pk)
             continue
         delivery, created = ReportDelivery.objects.get_or_create(
             build=build, recipient=recipient, defaults={"subscription": subscription}
