@@ -210,6 +210,8 @@ def test_a_report_built_before_evidence_was_kept_exits_1_naming_the_report_comma
      (("--figure", "revenue", "--in-month", "13"), "month '13' is not 1-12"),
      (("--figure", "revenue", "--unit", "xx"), "unit 'xx' is not one of TM, DR"),
      (("--figure", "revenue", "--program", "X" * 10_000), "program 'XXXX"),
+     (("--figure", "revenue", "--in-month", "1" * 10_000), "month '1111"),
+     (("--figure", "revenue", "--status", "B" * 10_000), "status 'BBBB"),
      (("--figure", "revenue", "--year", "99999"), "'99999' is not a year"),
      (("--figure", "revenue", "--type", "quarterly"), "--type quarterly needs a month range"),
      ((), "the following arguments are required: --figure")],

@@ -52,6 +52,9 @@ def ask(entity: str, year: int, months: MonthRange | None, report_type: str,
     period = resolve_period(entity, year, months, report_type, unit)
     if kind not in KINDS:
         raise ValueError(f"figure {str(kind)[:40]!r} is not one of {', '.join(KINDS)}")
+    for name, value in filters.items():  # a message never quotes a whole hostile value
+        if value is not None and len(str(value)) > 100:
+            raise ValueError(f"{name} {str(value)[:40]!r}… is longer than 100 characters")
     filters["day"] = _day(period, filters.get("day"))
     figure = parse(kind, filters)
     if figure.month and period.months and figure.month not in period.months.months:
