@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django_q.models import Failure, Schedule, Success
 
 from pipeline_ops.admin.display import EMPTY, local_time
+from pipeline_ops.admin.scoped import HiddenObjectsAdmin
 from pipeline_ops.pipeline.access import OPERATE, VIEW
 from pipeline_ops.pipeline.errors import PipelineError
 from pipeline_ops.pipeline.runs.run_now import allowed, last_runs, run_now
@@ -65,7 +66,7 @@ admin.site.unregister(Schedule)
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(q_admin.ScheduleAdmin):
+class ScheduleAdmin(HiddenObjectsAdmin, q_admin.ScheduleAdmin):
     form = ScheduleForm
     list_display = ("id", "name", "schedule_type", "next_run_local", "last_pipeline_run",
                     "get_success", "paused")  # fmt: skip

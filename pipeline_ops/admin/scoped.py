@@ -12,14 +12,8 @@ from django.http import Http404
 from pipeline_ops.pipeline import access
 
 
-class EntityScopedAdmin:
-    """For a ModelAdmin whose rows belong to an entity through `entity_path`."""
-
-    entity_path = "entity"
-
-    def get_queryset(self, request) -> QuerySet:
-        queryset = super().get_queryset(request)
-        return access.visible(request.user, queryset, self.entity_path)
+class HiddenObjectsAdmin:
+    """For a ModelAdmin whose queryset leaves out what the person may not see."""
 
     # Who lacks the model's permission is refused (403) before any lookup; only then does
     # another entity's object look like no object at all.
@@ -36,6 +30,16 @@ class EntityScopedAdmin:
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index saying "… doesn't exist"; one 404 for both cases.
         raise Http404("No such object")
+
+
+class EntityScopedAdmin(HiddenObjectsAdmin):
+    """For a ModelAdmin whose rows belong to an entity through `entity_path`."""
+
+    entity_path = "entity"
+
+    def get_queryset(self, request) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return access.visible(request.user, queryset, self.entity_path)
 
 
 # Filters over an entity (or a version, a report…) list only what the person's own rows

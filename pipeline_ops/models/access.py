@@ -40,10 +40,16 @@ class Membership(models.Model):
                 name="membership_of_a_user_or_a_group",
                 violation_error_message="A membership is a person's or a group's, not both.",
             ),
+            # One membership per person (or group) and entity, and one every-entity one: two
+            # conditions, as SQLite has no NULLS NOT DISTINCT.
             models.UniqueConstraint(fields=("user", "entity"), name="one_membership_per_user",
-                                    nulls_distinct=False, condition=Q(user__isnull=False)),
+                                    condition=Q(user__isnull=False, entity__isnull=False)),
+            models.UniqueConstraint(fields=("user",), name="one_every_entity_per_user",
+                                    condition=Q(user__isnull=False, entity__isnull=True)),
             models.UniqueConstraint(fields=("group", "entity"), name="one_membership_per_group",
-                                    nulls_distinct=False, condition=Q(group__isnull=False)),
+                                    condition=Q(group__isnull=False, entity__isnull=False)),
+            models.UniqueConstraint(fields=("group",), name="one_every_entity_per_group",
+                                    condition=Q(group__isnull=False, entity__isnull=True)),
         ]  # fmt: skip
 
     def __str__(self) -> str:

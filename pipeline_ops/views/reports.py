@@ -26,6 +26,7 @@ from django.utils._os import safe_join
 from django.utils.cache import patch_cache_control
 
 from pipeline_ops.models import Report, ReportBuild
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.paths import data_dir
 from pipeline_ops.pipeline.reports.links import parse_file, stable_path
 
@@ -61,12 +62,13 @@ def report_file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 @report_file_view
 def report_file(request: HttpRequest, entity: str, filename: str) -> FileResponse:
     """The latest build: the `Report` row is updated in place, so this address stays."""
-    return _latest(entity, filename)
+    return _latest(request, entity, filename)
 
 
-def _latest(entity: str, filename: str) -> FileResponse:
+def _latest(request: HttpRequest, entity: str, filename: str) -> FileResponse:
     stem, ext = _requested(entity, filename)
-    report = Report.objects.filter(entity__code=entity, stem=stem).first()
+    mine = access.visible(request.user, Report.objects.all())  # another entity's: not found
+    report = mine.filter(entity__code=entity, stem=stem).first()
     if report is None:
         raise Http404("No such report")
     return _serve(getattr(report, f"{ext}_path"), ext, filename)
@@ -76,9 +78,8 @@ def _latest(entity: str, filename: str) -> FileResponse:
 def report_build_file(request: HttpRequest, entity: str, build: int, filename: str) -> FileResponse:
     """One kept build, only under its own entity and file name."""
     stem, ext = _requested(entity, filename)
-    found = ReportBuild.objects.filter(
-        pk=build, report__entity__code=entity, report__stem=stem
-    ).first()
+    mine = access.visible(request.user, ReportBuild.objects.all(), "report__entity")
+    found = mine.filter(pk=build, report__entity__code=entity, report__stem=stem).first()
     if found is None:
         raise Http404("No such build of this report")
     return _serve(getattr(found, f"{ext}_path"), ext, filename)
@@ -90,7 +91,7 @@ def download_report(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     stable address)."""
     if kind not in KINDS:
         raise Http404("Unknown file kind")
-    report = Report.objects.filter(pk=pk).first()
+    report = access.visible(request.user, Report.objects.all()).filter(pk=pk).first()
     if report is None:
         raise Http404("No such report")
     if kind == "preview" and report.stem:
@@ -105,7 +106,7 @@ def download_report(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 def download_file(request: HttpRequest, relpath: str) -> FileResponse:
     """`<ENTITY>/<FILE>` (links inside older reports): the stable address's file."""
     entity, _, filename = relpath.partition("/")
-    return _latest(entity, filename)
+    return _latest(request, entity, filename)
 
 
 def _requested(entity: str, filename: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from django_q.signing import SignedPackage
 from pipeline_ops.models import (
     DimensionCache,
     Entity,
+    Membership,
     PipelineRun,
     Report,
     ReportBuild,
@@ -60,8 +61,8 @@ def _report_files(entity: Entity, data_dir: Path) -> dict[str, str]:
     return paths
 
 
-def _pipeline_rows(data_dir: Path) -> dict[str, Model]:
-    entity = Entity.objects.create(code=CODE, name="Zebra")
+def _pipeline_rows(data_dir: Path, code: str = CODE) -> dict[str, Model]:
+    entity = Entity.objects.create(code=code, name=code.title())
     now = timezone.now()
     common = {"entity": entity, "year": 2026, "month": 2, "month_end": 2}
     run = PipelineRun.objects.create(
@@ -156,7 +157,8 @@ def rows(data_dir, operator, viewer, admin_user, bare_staff) -> dict[str, Model]
     """One existing row of every registered model (the users exist for every role)."""
     pipeline = _pipeline_rows(data_dir)
     deliveries = _delivery_rows(pipeline["pipeline_ops.report"], viewer)
-    return {**pipeline, **deliveries, **_queue_rows(), **_auth_rows(viewer)}
+    membership = {"pipeline_ops.membership": Membership.objects.get(user=operator)}
+    return {**pipeline, **deliveries, **_queue_rows(), **_auth_rows(viewer), **membership}
 
 
 def test_every_registered_admin_has_a_row_to_sweep(rows):

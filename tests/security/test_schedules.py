@@ -99,7 +99,7 @@ def test_an_operator_can_neither_see_nor_pause_a_schedule_naming_other_code(clie
     client.force_login(operator)
     assert "os.system" not in client.get(reverse(CHANGELIST)).content.decode()
     url = reverse("admin:django_q_schedule_change", args=[foreign.pk])
-    assert client.get(url).status_code == 302  # "does not exist", back to the index
+    assert client.get(url).status_code == 404  # as if it did not exist
     client.post(reverse(CHANGELIST), {"action": "pause", "_selected_action": [foreign.pk]})
     assert Schedule.objects.get(pk=foreign.pk).repeats == -1
 
