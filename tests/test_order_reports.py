@@ -17,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import sync_playwright
 
 from pipeline_ops.console.order_reports import order_reports_url
-from pipeline_ops.models import Entity, Report
+from pipeline_ops.models import Entity, Report, ValidationIssue, WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline.reports.links import stable_path
 from pipeline_ops.pipeline.runs.notify import VIEWERS_GROUP
 from tests.conftest import staff_in
@@ -87,12 +87,18 @@ def test_a_cancelled_order_still_shows_under_every_report_that_counts_its_orders
     assert "?figure=orders&status=BATAL" in html
 
 
-def test_a_validation_issues_cell_finds_the_order_typed_on_that_row(built, viewing):
-    with duckdb.connect() as con:  # the row the workbook has it on, read independently
+def evidence_row(report: Report, invoice: str) -> int:
+    """The workbook row the order is on, read from the evidence file independently."""
+    with duckdb.connect() as con:
         (row,) = con.execute(
-            "SELECT source_row FROM read_parquet(?) WHERE invoice = 'INV-2026-02002'",
-            [built["IONS-2026-02"].evidence_path],
+            "SELECT source_row FROM read_parquet(?) WHERE invoice = ?",
+            [report.evidence_path, invoice],
         ).fetchone()
+    return row
+
+
+def test_a_validation_issues_cell_finds_the_order_typed_on_that_row(built, viewing):
+    row = evidence_row(built["IONS-2026-02"], "INV-2026-02002")
     html = page(viewing, year="2026", cell=f"FEB!J{row}")
     assert f"The order typed on <code>FEB!J{row}</code> is counted in" in html
     assert listed(html) == ["IONS-2026-02", "IONS-2026-Q1", "IONS-2026"]
@@ -191,3 +197,55 @@ def test_every_other_entity_stays_out_of_the_query(built, viewing):
     response = viewing.get(reverse("order_reports", args=["OTHER"]),
                            {"year": "2026", "invoice": "INV-2026-02000"})  # fmt: skip
     assert response.status_code == 200 and b"keeps its orders yet" in response.content
+
+
+# ---- links to the page: validation issues and the order diff ----------------------------
+
+
+def issue(entity, rule: str, cell: str, month: int | None = 2, value: str = "") -> None:
+    ValidationIssue.objects.create(
+        entity=entity, year=2026, month=month, sheet=cell.partition("!")[0], cell=cell,
+        rule=rule, severity="warning", message=rule, value=value,
+    )  # fmt: skip
+
+
+def links(html: str, css: str) -> list[str]:
+    return [unescape(h) for h in re.findall(rf'<a href="([^"]+)"[^>]*class="{css}"', html)]
+
+
+def test_an_issue_on_an_orders_row_links_to_the_reports_that_counted_that_order(
+    built, viewing, entity
+):
+    row = evidence_row(built["IONS-2026-02"], "INV-2026-02002")
+    issue(entity, "price_mismatch", f"FEB!H{row}")
+    issue(entity, "duplicate_invoice", f"FEB!C{row + 40}", value="INV-2026-02002")
+    issue(entity, "unknown_organization", "FEB!E5")  # many orders': no one order to name
+    issue(entity, "invalid_reference", "REFERENSI!B4", month=None)
+    html = viewing.get(reverse("admin:pipeline_ops_validationissue_changelist")).content.decode()
+    found = links(html, "order-reports")
+    assert sorted(found) == sorted([
+        order_reports_url("IONS", 2026, cell=f"FEB!H{row}"),
+        order_reports_url("IONS", 2026, "INV-2026-02002"),
+    ])  # fmt: skip
+    for url in found:
+        assert listed(unescape(viewing.get(url).content.decode())) == [
+            "IONS-2026-02", "IONS-2026-Q1", "IONS-2026",
+        ]  # fmt: skip
+
+
+def test_the_order_diffs_invoices_link_to_the_reports_that_counted_them(built, viewing, entity):
+    version = WorkbookVersion.objects.create(entity=entity, year=2026, sha256="c3" * 32)
+    described = {"student": "Budi Santoso", "program": "TM-SD-REG", "amount": 1_500_000,
+                 "status": "LUNAS"}  # fmt: skip
+    WorkbookChange.objects.create(version=version, kind="changed", month=2,
+                                  invoice="INV-2026-02000",
+                                  fields={"order": described, "fields": []})  # fmt: skip
+    WorkbookChange.objects.create(version=version, kind="added", month=2, invoice="",
+                                  fields={"order": {**described, "cell": "FEB!C40"},
+                                          "fields": []})  # fmt: skip
+    url = reverse("admin:pipeline_ops_workbookchange_changelist")
+    html = unescape(viewing.get(url, {"version__id__exact": version.pk}).content.decode())
+    target = order_reports_url("IONS", 2026, "INV-2026-02000")
+    assert f'<a href="{target}" title="the reports that counted it">INV-2026-02000</a>' in html
+    assert "row without invoice (FEB!C40)" in html and html.count("the reports that counted") == 1
+    assert len(listed(unescape(viewing.get(target).content.decode()))) == 4

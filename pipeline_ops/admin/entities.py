@@ -16,6 +16,7 @@ from pipeline_ops.admin.subscriptions import (
     SubscriptionInline,
 )
 from pipeline_ops.console.entity_page import page_context
+from pipeline_ops.console.order_reports import issue_url
 from pipeline_ops.console.outcome import run_title
 from pipeline_ops.models import DimensionCache, Entity, PipelineRun, ValidationIssue
 from pipeline_ops.views.intake import UploadMixin
@@ -197,7 +198,7 @@ class PipelineRunAdmin(EntityScopedAdmin, RunControlMixin, LaunchPermissionMixin
 @admin.register(ValidationIssue)
 class ValidationIssueAdmin(EntityScopedAdmin, ReadOnlyAdmin):
     # Entity, year and month share one column so the message has the width to be read.
-    list_display = ("cell_address", "severity", "rule", "where", "message", "value")
+    list_display = ("cell_address", "severity", "rule", "where", "message", "value", "reports")
     list_filter = ("severity", "rule", ENTITY_FILTER, "year", "month", RunFilter)
     list_select_related = ("entity", "run")
     search_fields = ("cell", "message", "value")
@@ -211,6 +212,13 @@ class ValidationIssueAdmin(EntityScopedAdmin, ReadOnlyAdmin):
     @admin.display(description="entity, period", ordering="entity__code")
     def where(self, obj: ValidationIssue) -> str:
         return f"{obj.entity.code} {obj.year}" + (f"-{obj.month:02d}" if obj.month else "")
+
+    @admin.display(description="reports")
+    def reports(self, obj: ValidationIssue) -> str:
+        """The reports that counted the order on the issue's row (console/order_reports.py);
+        none for an issue on no one order (REFERENSI, an organization's)."""
+        url = issue_url(obj.entity.code, obj.year, obj.month, obj.rule, obj.cell, obj.value)
+        return format_html('<a href="{}" class="order-reports">reports →</a>', url) if url else "—"
 
 
 @admin.register(DimensionCache)

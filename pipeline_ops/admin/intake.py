@@ -16,6 +16,7 @@ from django.utils.timezone import localtime
 
 from pipeline_ops.admin.actions import ReadOnlyAdmin
 from pipeline_ops.admin.scoped import ENTITY_FILTER, EntityScopedAdmin, operable
+from pipeline_ops.console.order_reports import order_reports_url
 from pipeline_ops.forms import DecisionForm
 from pipeline_ops.models import WorkbookChange, WorkbookVersion
 from pipeline_ops.pipeline import access
@@ -203,13 +204,19 @@ class WorkbookChangeAdmin(EntityScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description="order", ordering="invoice")
     def order(self, obj: WorkbookChange) -> str:
-        """The invoice (or the cell of a row without one), then who and how much."""
-        if not isinstance(obj.fields, dict):  # previewed before orders were described
-            return obj.invoice
-        order = obj.fields["order"]
+        """The invoice (or the cell of a row without one), then who and how much; an invoice
+        links to the reports that counted it (console/order_reports.py)."""
+        version, fields = obj.version, obj.fields
+        order = fields["order"] if isinstance(fields, dict) else {}  # older previews: none
+        name = order_name(obj.invoice, order)
+        if obj.invoice and not order.get("cell"):
+            url = order_reports_url(version.entity.code, version.year, obj.invoice)
+            name = format_html('<a href="{}" title="the reports that counted it">{}</a>', url, name)
+        if not order:
+            return name
         return format_html(
             '<span class="diff-invoice">{}</span><br><small class="diff-who">{}</small>',
-            order_name(obj.invoice, order), order_words(order),
+            name, order_words(order),
         )  # fmt: skip
 
     @admin.display(description="fields: old → new")

@@ -24,11 +24,18 @@ from pipeline_ops.pipeline.evidence.figures import Figure
 from pipeline_ops.pipeline.period import MAX_YEAR, MIN_YEAR
 from pipeline_ops.pipeline.reports.delivery import report_words
 from pipeline_ops.pipeline.reports.labels import local_time, rupiah
-from pipeline_ops.pipeline.reports.links import build_path, stable_path
+from pipeline_ops.pipeline.reports.links import build_path, evidence_query, stable_path
+from pipeline_ops.pipeline.workbook.rules import ORDER_RULES
 
 ALLOWED = ("year", "invoice", "cell")
 INVOICE = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,200}")  # WorkbookChange.invoice's 200
 CELL = re.compile(r"(?P<sheet>[^!\x00-\x1f\x7f-\x9f]{1,31})!\$?[A-Z]{1,3}\$?(?P<row>[0-9]{1,7})")
+# The validation rules (workbook/rules.py) whose issue sits on one order's row of a month
+# sheet, so its cell names that order; an unknown organization is many orders', a missing
+# invoice none that a report could hold.
+ORDER_ROW_RULES = frozenset(
+    r.code for r in ORDER_RULES if r.source != "org_first" and r.code != "missing_invoice"
+)
 EARLIER = 200  # earlier builds read at most, newest first: the page stays fast
 SPAN_ORDER = {"monthly": 0, "quarterly": 1, "yearly": 2}
 
@@ -154,9 +161,7 @@ def _figure(row: dict) -> tuple[Figure, str]:
 
 
 def _evidence(base: str, figure: Figure) -> str:
-    return f"{base}?{urlencode({'figure': figure.kind})}" + (
-        f"&{query}" if (query := figure.query()) else ""
-    )
+    return f"{base}?{evidence_query(figure)}"
 
 
 def _earlier(files: _Files, rows: dict[str, dict], counted: set[int]) -> list[dict]:
@@ -186,3 +191,14 @@ def order_reports_url(entity: str, year: int, invoice: str = "", cell: str = "")
     the admin's issue and diff rows and this page spell the address."""
     key, value = ("invoice", invoice) if invoice else ("cell", cell)
     return f"{reverse('order_reports', args=[entity])}?{urlencode({'year': year, key: value})}"
+
+
+def issue_url(entity: str, year: int, month: int | None, rule: str, cell: str, value: str) -> str:
+    """The reports of the order a validation issue is on, or "" when it is on no one order
+    (REFERENSI rows have no month). A duplicate invoice names the invoice: its own month is
+    blocked, the reports counted the first order of that number."""
+    if not month or rule not in ORDER_ROW_RULES:
+        return ""
+    if rule == "duplicate_invoice" and INVOICE.fullmatch(value or ""):
+        return order_reports_url(entity, year, invoice=value)
+    return order_reports_url(entity, year, cell=cell) if CELL.fullmatch(cell or "") else ""

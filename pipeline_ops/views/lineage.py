@@ -3,8 +3,9 @@ from"): `/reports/<ENTITY>/orders/?year=2026&invoice=INV-1`, or `&cell=FEB!H14` 
 a validation issue's cell names. Linked from the evidence page's invoices, the admin's
 validation issues and the intake diff's orders (console/order_reports.order_reports_url).
 
-Behind the report files' guard (views/reports.py): anonymous → login, no `view_report` →
-403; an entity the user may not see answers 404 as an unknown one does (pipeline/access.py).
+Behind the report files' guard (views/reports.report_guard): anonymous → login, no
+`view_report` → 403; an entity the user may not see answers 404 as an unknown one does
+(pipeline/access.py). A page, not a report file: the site's CSP, not the report's sandbox.
 Bad input answers 400 with one line. Only evidence files are read, never the warehouse.
 """
 
@@ -17,12 +18,12 @@ from pipeline_ops.console import order_reports as page
 from pipeline_ops.models import Entity
 from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.entities import ENTITY_CODE_RE
-from pipeline_ops.views.reports import report_file_view
+from pipeline_ops.views.reports import report_guard
 
 TEMPLATE = "reports/order_reports.html"
 
 
-@report_file_view
+@report_guard
 def order_reports(request: HttpRequest, entity: str) -> HttpResponse:
     # The code is checked before any query: NUL or 10,000 characters never reach the database.
     visible = access.visible(request.user, Entity.objects.all(), "pk")
