@@ -21,12 +21,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from pipeline_ops.console.evidence_page import amount_text
-from pipeline_ops.models import Entity, Report, ReportBuild
+from pipeline_ops.models import Entity, Report, ReportBuild, WorkbookVersion
 from pipeline_ops.pipeline.evidence.figures import parse_id
 from pipeline_ops.pipeline.evidence.store import COLUMNS
 from pipeline_ops.pipeline.reports.links import evidence_link, evidence_query
@@ -238,11 +239,27 @@ def test_a_hostile_query_gets_one_line_saying_what_is_wrong(monthly, viewing, qu
 
 
 def test_a_page_beyond_the_end_is_the_last_page(monthly, viewing):
-    for page in ("2", "999999999", "9" * 10_000):
+    for page in ("2", "999999999", "9" * 10_000, "0" * 20 + "1"):
         response = viewing.get(f"{PAGE}?figure=orders&page={page}")
         assert response.status_code == 200, page[:20]
         html = response.content.decode()
         assert "Orders 1–10 of 10" in html and footer_total(html) == "10"
+
+
+# ---- the workbook version ----------------------------------------------------------------
+
+
+def test_each_order_links_the_stored_workbook_version_holding_it(monthly, viewing, entity):
+    (sha,) = {r["Workbook sha256"] for r in csv_rows(viewing, f"{PAGE}?figure=orders")}
+    html = viewing.get(f"{PAGE}?figure=orders").content.decode()
+    assert 'class="version"' not in html  # no stored version: the hash alone
+    assert f'<code title="{sha}">{sha[:12]}</code>' in html
+    version = WorkbookVersion.objects.create(entity=entity, year=2026, sha256=sha)
+    version.upload.save("IONS-2026.xlsx", ContentFile(b"PK workbook"))
+    download = reverse("admin:pipeline_ops_workbookversion_download", args=[version.pk])
+    html = viewing.get(f"{PAGE}?figure=orders").content.decode()
+    assert html.count(f'<a class="version" href="{download}"') == 10
+    assert viewing.get(download).status_code == 200
 
 
 # ---- narrowing ----------------------------------------------------------------------------

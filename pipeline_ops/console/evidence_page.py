@@ -22,13 +22,13 @@ from django.urls import reverse
 from pipeline_ops.models import Report, ReportBuild, WorkbookVersion
 from pipeline_ops.pipeline.evidence import figures
 from pipeline_ops.pipeline.evidence.figures import Figure
-
-if TYPE_CHECKING:
-    from pipeline_ops.pipeline.evidence.read import Evidence
 from pipeline_ops.pipeline.period import MONTH_NAMES
 from pipeline_ops.pipeline.reports.delivery import report_words
 from pipeline_ops.pipeline.reports.labels import local_time, number, rupiah
 from pipeline_ops.pipeline.reports.links import build_path, evidence_query, stable_path
+
+if TYPE_CHECKING:  # duckdb is imported where a page reads a file, never by the admin
+    from pipeline_ops.pipeline.evidence.read import Evidence
 
 PER_PAGE = 50
 FILTERS = ("unit", "program", "month", "day", "status")  # the figure's own (figures.py)
@@ -96,9 +96,10 @@ def _single_values(query: QueryDict) -> dict[str, str]:
 
 
 def _page(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or int(value[:12]) == 0:
+    digits = value.lstrip("0") if value.isascii() and value.isdigit() else ""
+    if not digits:
         raise ValueError(f"page {value[:20]!r} is not a page number (1, 2, …)")
-    return int(value) if len(value) <= 9 else 0
+    return int(digits) if len(digits) <= 9 else 0  # a number past any end: the last page
 
 
 def figure_words(figure: Figure) -> list[str]:
