@@ -16,6 +16,7 @@ from pipeline_ops.admin.display import local_time
 from pipeline_ops.console.board import LEVELS, MONTHS, board, board_year
 from pipeline_ops.console.outcome import label
 from pipeline_ops.models import Entity
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.period import period_words
 from pipeline_ops.views.intake import UPLOAD_PERMISSION, upload_url
 
@@ -36,8 +37,11 @@ class Button:
 
 
 def buttons(request: HttpRequest, entity: Entity) -> list[Button]:
-    """Only what this user may do: upload (add_workbookversion), launch (operators)."""
+    """Only what this user may do: upload (add_workbookversion), launch (operators), and
+    only on an entity they operate (pipeline/access.py: a viewer of it presses nothing)."""
     found = []
+    if not access.may(request.user, entity, access.OPERATE):
+        return found
     if request.user.has_perm(UPLOAD_PERMISSION):
         found.append(Button("Upload workbook…", upload_url(entity)))
     if request.user.has_perm(LAUNCH_PERMISSION):
