@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
+from config.env import env_bool, env_list, env_number, refuse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_number(
-    name: str, default: float, kind: type = int, minimum: float = 0, maximum: float | None = None
-) -> float:
-    """A number from the environment, or one clear line and exit 1 (never a traceback)."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or value != value or value < minimum or (maximum and value > maximum):
-        bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum else "")
-        sys.exit(f"Atlas Ops settings: {name}={text!r} is not a number {bounds}")
-    return value
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 PIPELINE_DATA_DIR = Path(os.environ.get("PIPELINE_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -214,8 +190,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
-    sys.exit("Atlas Ops settings: set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL "
-             "(port 465), not both")  # fmt: skip
+    refuse("set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (port 465), not both")
 # Seconds an SMTP connect, read or write may take: a hanging mail server never holds a worker.
 EMAIL_TIMEOUT = env_number("EMAIL_TIMEOUT", 20.0, float, minimum=1, maximum=600)
 if os.environ.get("EMAIL_FILE_PATH", "").strip():  # the file backend's folder

@@ -1,4 +1,5 @@
-"""A garbled number in the environment stops start-up with one line, not a traceback."""
+"""A garbled number or yes/no in the environment stops start-up with one line, not a
+traceback."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def check_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "WORKBOOK_"))}
-    clean.update(PIPELINE_DATA_DIR=str(tmp_path), **env)
+def check_with(tmp_path: Path, *command: str, **env: str) -> subprocess.CompletedProcess:
+    """`manage.py <command>` on the product's settings and its own SQLite, `env` on top."""
+    skip = ("PYTEST", "WORKBOOK_", "DATABASE_URL")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+    clean.update(PIPELINE_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
 
@@ -26,7 +29,7 @@ def check_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     [("Q_WORKERS", "two"), ("WORKBOOK_MAX_CELLS", "-1"), ("PIPELINE_LOCK_TIMEOUT", "soon")],
 )
 def test_a_garbled_number_in_the_environment_stops_start_up_with_one_line(tmp_path, name, value):
-    proc = check_with(tmp_path, **{name: value})
+    proc = check_with(tmp_path, "check", **{name: value})
 
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
@@ -46,3 +49,34 @@ def test_a_workbook_limit_from_the_environment_reaches_the_budget(tmp_path):
         env={**os.environ, "PIPELINE_DATA_DIR": str(tmp_path), "WORKBOOK_MAX_CELLS": "1234"},
     )  # fmt: skip
     assert shell.stdout.strip().splitlines()[-1] == "1234", shell.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DEBUG", "ture"), ("BEHIND_HTTPS_PROXY", "yess"), ("PASSWORD_VALIDATION", "of")],
+)
+def test_a_typo_in_a_boolean_setting_stops_start_up_with_one_line(tmp_path, name, value):
+    proc = check_with(tmp_path, "check", **{name: value})
+
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"Atlas Ops settings: {name}={value!r} is not a yes or no (1/0, true/false, yes/no, on/off)"
+    )
+
+
+def test_a_boolean_setting_reads_any_case_with_spaces_and_empty_as_its_default(tmp_path):
+    names = [
+        "DEBUG",
+        "SECURE_CONTENT_TYPE_NOSNIFF",
+        "SESSION_COOKIE_HTTPONLY",
+        "SECURE_HSTS_PRELOAD",
+    ]
+    code = f"from django.conf import settings; print([getattr(settings, n) for n in {names!r}])"
+    proc = check_with(
+        tmp_path, "shell", "--no-imports", "-c", code,
+        DEBUG=" On ", SECURE_CONTENT_TYPE_NOSNIFF="NO", SESSION_COOKIE_HTTPONLY="",
+        SECURE_HSTS_PRELOAD="1",
+    )  # fmt: skip
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[True, False, True, True]"
