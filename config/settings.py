@@ -153,9 +153,6 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
-    # A file (not :memory:) so a worker subprocess started by a test sees the test data.
-    test_db = PIPELINE_DATA_DIR / f"test_django_{os.getpid()}.sqlite3"
-    DATABASES["default"]["TEST"] = {"NAME": str(test_db)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS: list[dict] = []
@@ -201,11 +198,9 @@ REPORT_MAIL_ATTEMPTS = env_number("REPORT_MAIL_ATTEMPTS", 3, minimum=1, maximum=
 
 # django-q2: retry must exceed timeout or a long task is handed out twice;
 # one attempt only, because a pipeline stage is not safe to replay blindly.
-# The queue's name: installations sharing one Redis need their own (Q_CLUSTER_NAME); so do
-# the two pytest-xdist processes of `make test`, or one's worker takes the other's tasks.
-_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "")
+# The queue's name: installations sharing one Redis need their own (Q_CLUSTER_NAME).
 Q_CLUSTER: dict = {
-    "name": os.environ.get("Q_CLUSTER_NAME") or ("atlas-ops" + (f"-{_XDIST}" if _XDIST else "")),
+    "name": os.environ.get("Q_CLUSTER_NAME") or "atlas-ops",
     "workers": env_number("Q_WORKERS", 2, minimum=1),
     "timeout": env_number("Q_TIMEOUT", 1800, minimum=1),
     "retry": env_number("Q_RETRY", 2100, minimum=1),
