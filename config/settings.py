@@ -14,8 +14,9 @@ from config.env import env_bool, env_list, env_number, refuse
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+# Made by what first writes into it (config/sqlite3/base.py, the stages), not here:
+# importing the settings creates nothing.
 PIPELINE_DATA_DIR = Path(os.environ.get("PIPELINE_DATA_DIR", BASE_DIR / "var")).resolve()
-PIPELINE_DATA_DIR.mkdir(parents=True, exist_ok=True)
 # Unset = derived from PIPELINE_DATA_DIR (see pipeline_ops/pipeline/paths.py).
 WAREHOUSE_PATH = os.environ.get("WAREHOUSE_PATH") or None
 OPS_DB_URL = os.environ.get("OPS_DB_URL") or None
@@ -152,6 +153,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Django's backend, making the file's folder first (settings create no folder).
+    DATABASES["default"]["ENGINE"] = "config.sqlite3"
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

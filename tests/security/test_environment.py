@@ -1,5 +1,5 @@
 """A garbled number or yes/no in the environment stops start-up with one line, not a
-traceback."""
+traceback; reading the settings creates nothing."""
 
 from __future__ import annotations
 
@@ -80,3 +80,18 @@ def test_a_boolean_setting_reads_any_case_with_spaces_and_empty_as_its_default(t
 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[True, False, True, True]"
+
+
+def test_importing_the_settings_creates_nothing_and_the_database_makes_its_folder(tmp_path):
+    """A missing PIPELINE_DATA_DIR stays missing through the settings and Django's set-up
+    (`shell` runs no checks); the SQLite database, the first thing written there, makes it."""
+    missing = tmp_path / "missing"
+    code = "import config.settings, config.test_settings"
+    imports = check_with(missing, "shell", "--no-imports", "-c", code)
+    assert imports.returncode == 0, imports.stderr
+    assert not missing.exists(), sorted(str(p) for p in missing.rglob("*"))
+
+    code = "from django.db import connection; connection.ensure_connection()"
+    proc = check_with(missing, "shell", "--no-imports", "-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in missing.iterdir()] == ["django.sqlite3"]
