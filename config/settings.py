@@ -158,7 +158,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_PASSWORD_VALIDATORS: list[dict] = []
+# Django's four checks on every password set through the admin or `changepassword`: 8+
+# characters, not a common one, not all digits, not like the user's name. Off only when
+# PASSWORD_VALIDATION says so (a closed demo, say); users made in code are never checked.
+_VALIDATORS = ("UserAttributeSimilarity", "MinimumLength", "CommonPassword", "NumericPassword")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}Validator"} for name in _VALIDATORS
+] if env_bool("PASSWORD_VALIDATION", True) else []  # fmt: skip
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Jakarta")
 USE_I18N = True

@@ -1,4 +1,5 @@
-"""The settings a deployment gets from its environment, checked in real `manage.py` processes.
+"""The settings a deployment gets from its environment, checked in real `manage.py` processes
+(and, for the password validators, in the admin's own password form).
 
 The production values are read from docs/operations.md ("Production checklist"), so the
 documentation and `check --deploy` cannot drift apart.
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[2]
 SECURITY_VARS = {
@@ -22,6 +24,7 @@ SECURITY_VARS = {
     "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_HTTPONLY",
     "X_FRAME_OPTIONS", "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY",
+    "PASSWORD_VALIDATION",
 }  # fmt: skip
 
 
@@ -49,7 +52,8 @@ def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProces
 
 def settings_of(tmp_path: Path, **env: str) -> dict:
     names = "DEBUG SECURE_PROXY_SSL_HEADER SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE "
-    names += "SECURE_SSL_REDIRECT CSRF_TRUSTED_ORIGINS AXES_IPWARE_META_PRECEDENCE_ORDER"
+    names += "SECURE_SSL_REDIRECT CSRF_TRUSTED_ORIGINS AXES_IPWARE_META_PRECEDENCE_ORDER "
+    names += "AUTH_PASSWORD_VALIDATORS"
     code = (
         "import json; from django.conf import settings; "
         f"print(json.dumps({{n: getattr(settings, n, None) for n in {names.split()!r}}}))"
@@ -96,6 +100,33 @@ def test_a_client_cannot_claim_https_or_an_address_without_a_proxy_in_front(tmp_
     assert proxied["SESSION_COOKIE_SECURE"] and proxied["CSRF_COOKIE_SECURE"]
     assert proxied["SECURE_SSL_REDIRECT"]
     assert proxied["CSRF_TRUSTED_ORIGINS"] == ["https://atlas.example.com"]
+
+
+def test_password_validation_is_on_unless_turned_off(tmp_path):
+    on = settings_of(tmp_path)["AUTH_PASSWORD_VALIDATORS"]
+    assert [v["NAME"].rsplit(".", 1)[1] for v in on] == [
+        "UserAttributeSimilarityValidator", "MinimumLengthValidator",
+        "CommonPasswordValidator", "NumericPasswordValidator",
+    ]  # fmt: skip
+    assert settings_of(tmp_path, PASSWORD_VALIDATION="off")["AUTH_PASSWORD_VALIDATORS"] == []
+
+
+def test_the_admin_refuses_a_weak_password_and_takes_a_strong_one(admin_client, django_user_model):
+    ana = django_user_model.objects.create_user("ana", password="an old long passphrase")
+    url = reverse("admin:auth_user_password_change", args=[ana.pk])
+    form = {"usable_password": "true", "password1": "pw", "password2": "pw"}
+
+    weak = admin_client.post(url, form)
+    assert weak.status_code == 200
+    assert "This password is too short." in weak.content.decode()
+    ana.refresh_from_db()
+    assert ana.check_password("an old long passphrase")
+
+    strong = "kettle-orbit-lantern-42"
+    taken = admin_client.post(url, {**form, "password1": strong, "password2": strong})
+    assert taken.status_code == 302
+    ana.refresh_from_db()
+    assert ana.check_password(strong)
 
 
 def test_make_run_turns_debug_on_for_the_demo_unless_the_caller_chose(tmp_path):
