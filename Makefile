@@ -2,18 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+# The whole dependency set, locked with hashes by `make lock` from pyproject.toml (pip-tools):
+# runtime.txt is what the product needs, dev.txt adds the tests' and linters' packages.
+LOCK := requirements/dev.txt
+STAMP := $(VENV)/.installed-$(shell sha1sum $(LOCK) | cut -c1-12)
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: install migrate demo run test lint format bench soak clean
+.PHONY: install lock migrate demo run test lint format bench soak clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt
+# Only hashed, locked packages: pip refuses anything else, a dependency's too (--no-deps:
+# the lock already names every one).
+$(STAMP): $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# After changing pyproject.toml's dependencies: the locks again (pins kept unless asked to
+# move: `make lock LOCK_FLAGS=--upgrade`). Needs the registry.
+lock: install
+	$(PIP_COMPILE) $(LOCK_FLAGS) --output-file requirements/runtime.txt pyproject.toml
+	$(PIP_COMPILE) $(LOCK_FLAGS) --extra dev --output-file requirements/dev.txt pyproject.toml
 
 migrate: install
 	$(PY) manage.py migrate --noinput

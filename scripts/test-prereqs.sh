@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Things the test suite needs beyond requirements.txt, installed only when missing:
+# Things the test suite needs beyond the Python lock (requirements/dev.txt), installed only
+# when missing:
 # Debian's chromium renders the HTML reports and drives the admin browser test.
 set -euo pipefail
 if ! command -v chromium >/dev/null 2>&1; then
