@@ -392,19 +392,20 @@ def big_year(entity: Entity, data_dir: Path, orders: int = 120_000) -> Report:
 
 
 def test_any_figure_of_a_120k_order_year_renders_in_half_a_second(entity, data_dir, viewing):
+    """Measured in CPU seconds of this process (every thread, DuckDB's too): what the page
+    costs, which a test machine busy with other work does not inflate as it does wall time."""
     big_year(entity, data_dir)
     base = "/reports/IONS/IONS-2026/evidence/?figure="
     for query in ("revenue", "orders&f_status=LUNAS", "revenue&program=P-07&page=30",
-                  "enrollments&unit=TM&page=999999"):  # fmt: skip
-        viewing.get(base + query)  # warm
-        seconds = min(_timed(viewing, base + query) for _ in range(3))
-        assert seconds <= 0.5, (query, seconds)
+                  "enrollments&unit=TM&page=999999", "collected&month=7&f_unit=DR"):  # fmt: skip
+        seconds = [_timed(viewing, base + query) for _ in range(3)]  # the first one cold
+        assert max(seconds) <= 0.5, (query, seconds)
 
 
 def _timed(client, url: str) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     response = client.get(url)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert response.status_code == 200 and b'id="footer-total"' in response.content, url
     return elapsed
 
