@@ -6,6 +6,7 @@ The standard workbook's FEB orders: INV-2026-02000 is TM (LUNAS), 02002 DR, 0200
 from __future__ import annotations
 
 import re
+import shutil
 from html import unescape
 from urllib.parse import quote
 
@@ -249,3 +250,13 @@ def test_the_order_diffs_invoices_link_to_the_reports_that_counted_them(built, v
     assert f'<a href="{target}" title="the reports that counted it">INV-2026-02000</a>' in html
     assert "row without invoice (FEB!C40)" in html and html.count("the reports that counted") == 1
     assert len(listed(unescape(viewing.get(target).content.decode()))) == 4
+
+
+def test_an_evidence_path_outside_the_reports_folder_is_never_read(built, viewing, data_dir):
+    yearly = built["IONS-2026"]
+    outside = data_dir / "elsewhere.evidence.parquet"  # the same orders, in the wrong place
+    shutil.copyfile(yearly.evidence_path, outside)
+    Report.objects.filter(pk=yearly.pk).update(evidence_path=str(outside))
+    html = page(viewing, year="2026", invoice="INV-2026-02002")
+    assert listed(html) == ["IONS-2026-02", "IONS-2026-Q1"]
+    assert "1 report was built before reports kept their orders" in html

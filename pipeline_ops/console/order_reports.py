@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.urls import reverse
 
 from pipeline_ops.models import Entity, Report, ReportBuild
@@ -26,6 +26,7 @@ from pipeline_ops.pipeline.reports.delivery import report_words
 from pipeline_ops.pipeline.reports.labels import local_time, rupiah
 from pipeline_ops.pipeline.reports.links import build_path, evidence_query, stable_path
 from pipeline_ops.pipeline.workbook.rules import ORDER_RULES
+from pipeline_ops.views.reports import _inside_reports
 
 ALLOWED = ("year", "invoice", "cell")
 INVOICE = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,200}")  # WorkbookChange.invoice's 200
@@ -89,16 +90,27 @@ def _files(entity: Entity, year: int) -> _Files:
         Report.objects.filter(entity=entity, year=year).select_related("entity"),
         key=lambda r: (SPAN_ORDER.get(r.type, 3), r.month_start, r.month_end, r.unit),
     )
-    latest = {r.evidence_path: r for r in reports if r.evidence_path}
+    latest = {path: r for r in reports if (path := _kept(r.evidence_path))}
     builds = (ReportBuild.objects.filter(report__in=reports).exclude(evidence_path="")
               .select_related("report__entity").order_by("-generated_at", "-id"))  # fmt: skip
     built, earlier = {}, {}
     for build in builds:
         if build.report_id not in built:  # its newest build: the report's own files
             built[build.report_id] = build.generated_at
-        elif len(earlier) < EARLIER:
-            earlier[build.evidence_path] = build
+        elif len(earlier) < EARLIER and (path := _kept(build.evidence_path)):
+            earlier[path] = build
     return _Files(reports, latest, earlier, built, len(reports) - len(latest))
+
+
+def _kept(stored: str) -> str:
+    """The evidence file a row names, only from inside the reports folder (the report files'
+    own guard, views/reports.py); "" for none, a missing file or anywhere else."""
+    if not stored:
+        return ""
+    try:
+        return str(_inside_reports(stored))
+    except Http404:
+        return ""
 
 
 def page_context(entity: Entity, asked: Asked) -> dict:
