@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -30,6 +29,7 @@ from pipeline_ops.console.evidence_page import amount_text
 from pipeline_ops.models import Entity, Report, ReportBuild, WorkbookVersion
 from pipeline_ops.pipeline.evidence.figures import parse_id
 from pipeline_ops.pipeline.evidence.store import COLUMNS
+from pipeline_ops.pipeline.reports.labels import number
 from pipeline_ops.pipeline.reports.links import evidence_link, evidence_query
 from pipeline_ops.pipeline.stages.present import render_html
 
@@ -391,23 +391,20 @@ def big_year(entity: Entity, data_dir: Path, orders: int = 120_000) -> Report:
     )  # fmt: skip
 
 
-def test_any_figure_of_a_120k_order_year_renders_in_half_a_second(entity, data_dir, viewing):
-    """Measured in CPU seconds of this process (every thread, DuckDB's too): what the page
-    costs, which a test machine busy with other work does not inflate as it does wall time."""
+def test_any_figure_of_a_120k_order_year_pages_its_orders_and_totals_them_all(
+    entity, data_dir, viewing
+):
+    """Its speed (≤ 0.5 s) is `make bench`'s row (bench/bench_evidence.py), not a test's."""
     big_year(entity, data_dir)
     base = "/reports/IONS/IONS-2026/evidence/?figure="
-    for query in ("revenue", "orders&f_status=LUNAS", "revenue&program=P-07&page=30",
-                  "enrollments&unit=TM&page=999999", "collected&month=7&f_unit=DR"):  # fmt: skip
-        seconds = [_timed(viewing, base + query) for _ in range(3)]  # the first one cold
-        assert max(seconds) <= 0.5, (query, seconds)
-
-
-def _timed(client, url: str) -> float:
-    start = time.process_time()
-    response = client.get(url)
-    elapsed = time.process_time() - start
-    assert response.status_code == 200 and b'id="footer-total"' in response.content, url
-    return elapsed
+    for query, orders in (("revenue", 109_090), ("orders&f_status=LUNAS", 109_090),
+                          ("enrollments&unit=TM&page=999999", 72_727)):  # fmt: skip
+        response = viewing.get(base + query)
+        assert response.status_code == 200, query
+        html = response.content.decode()
+        assert f"Total of all {number(orders)} " in html, query  # the report's own style
+        body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+        assert 0 < body.count("<tr") <= 50, query
 
 
 def test_pages_hold_fifty_orders_and_link_each_other(entity, data_dir, viewing):

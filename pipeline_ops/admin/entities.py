@@ -19,6 +19,7 @@ from pipeline_ops.console.entity_page import page_context
 from pipeline_ops.console.order_reports import issue_url
 from pipeline_ops.console.outcome import run_title
 from pipeline_ops.models import DimensionCache, Entity, PipelineRun, ValidationIssue
+from pipeline_ops.pipeline import access
 from pipeline_ops.views.intake import UploadMixin
 from pipeline_ops.views.progress import run_progress
 
@@ -150,7 +151,9 @@ class PipelineRunAdmin(EntityScopedAdmin, RunControlMixin, LaunchPermissionMixin
         """The title names what ran and its period: `Sync … · IONS · February 2026`."""
         run = self.get_object(request, unquote(object_id))
         if run is not None and self.has_view_permission(request, run):
-            extra_context = {"title": run_title(run), "subtitle": None, **(extra_context or {})}
+            operates = access.may(request.user, run.entity_id, access.OPERATE)
+            extra_context = {"title": run_title(run), "subtitle": None,
+                             "operates": operates, **(extra_context or {})}  # fmt: skip
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="period", ordering="year")

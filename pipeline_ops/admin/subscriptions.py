@@ -35,6 +35,12 @@ def manages_all(request: HttpRequest) -> bool:
     return request.user.has_perm(MANAGE)
 
 
+def managed_role(request: HttpRequest) -> str:
+    """Everyone's subscriptions of an entity are its operators' to manage; one's own, a
+    viewer's (pipeline/access.py)."""
+    return access.OPERATE if manages_all(request) else access.VIEW
+
+
 class SubscriptionForm(forms.ModelForm):
     unit = forms.ChoiceField(choices=UNIT_CHOICES, required=False)
 
@@ -74,16 +80,21 @@ class SubscriptionInline(admin.TabularInline):
     extra = 0
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return manages_all(request)
+        return self._manages(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return manages_all(request) and super().has_add_permission(request, obj)
+        return self._manages(request, obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return manages_all(request)
+        return self._manages(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return manages_all(request) and super().has_delete_permission(request, obj)
+        return self._manages(request, obj) and super().has_delete_permission(request, obj)
+
+    def _manages(self, request, entity=None) -> bool:
+        # `entity`: the page's entity. Its subscribers' addresses are its operators' only.
+        mine = entity is None or access.may(request.user, entity, access.OPERATE)
+        return manages_all(request) and mine
 
 
 class EntitySubscriptionsMixin:
@@ -116,13 +127,16 @@ class ReportSubscriptionAdmin(EntityScopedAdmin, admin.ModelAdmin):
     change_list_template = "admin/pipeline_ops/reportsubscription/change_list.html"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "entity":  # only entities the person may see
-            kwargs["queryset"] = access.visible(request.user, Entity.objects.all(), "pk")
+        if db_field.name == "entity":  # only entities the person may subscribe to or manage
+            entities = Entity.objects.all()
+            kwargs["queryset"] = access.visible(request.user, entities, "pk", managed_role(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if manages_all(request) else queryset.filter(user=request.user)
+        queryset = super().get_queryset(request)  # the entities one sees
+        if manages_all(request):  # everyone's, of the entities one operates
+            return access.visible(request.user, queryset, role=access.OPERATE)
+        return queryset.filter(user=request.user)
 
     def get_fields(self, request, obj=None):
         if manages_all(request):

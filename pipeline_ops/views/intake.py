@@ -193,7 +193,8 @@ def preview_context(request: HttpRequest, version: WorkbookVersion) -> dict:
         "version": version,
         "summary": summary,
         "busy": version.status in BUSY or (sync is not None and sync.is_active),
-        "can_decide": request.user.has_perm(ACCEPT_PERMISSION),
+        "can_decide": request.user.has_perm(ACCEPT_PERMISSION)
+        and access.may(request.user, version.entity_id, access.OPERATE),
         "months": months,
         "blocked": [m["name"] for m in months if m["blocked"]],
         **issues_context(request, summary),

@@ -112,7 +112,13 @@ def send_delivery(delivery_id: int) -> str:
         status=Status.SENDING, claimed_at=timezone.now()
     ):
         return f"delivery {delivery_id}: not pending, nothing to do"
-    delivery = ReportDelivery.objects.select_related("build__report__entity").get(pk=delivery_id)
+    delivery = ReportDelivery.objects.select_related(
+        "build__report__entity", "subscription__user"
+    ).get(pk=delivery_id)
+    if _no_longer_allowed(delivery):  # revoked since it was queued: retries stop here too
+        error = "Not sent: the subscriber may no longer see this entity's reports."
+        _record_failure(delivery.pk, Status.FAILED, error)
+        return f"not sent to {delivery.recipient}: no longer a member"
     try:
         report_message(delivery).send(fail_silently=False)
     except Exception as exc:  # SMTP refusal, timeout, missing file, bad backend: all retried
@@ -122,6 +128,12 @@ def send_delivery(delivery_id: int) -> str:
     )
     log.info("report %s mailed to %s", delivery.build.report, delivery.recipient)
     return f"sent to {delivery.recipient}"
+
+
+def _no_longer_allowed(delivery: ReportDelivery) -> bool:
+    subscription = delivery.subscription
+    user = subscription.user if subscription is not None and subscription.user_id else None
+    return user is not None and not access.may(user, delivery.build.report.entity_id)
 
 
 def _failed(delivery: ReportDelivery, exc: Exception) -> str:
