@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum $(LOCK) | cut -c1-12)
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: install lock migrate demo run test lint format bench soak clean
+.PHONY: install lock migrate demo run test lint typecheck format bench soak clean
 
 install: $(STAMP)
 
@@ -43,11 +43,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Types: mypy with django-stubs over pipeline_ops/ and config/ (pyproject.toml [tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy
+
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint
+test: lint typecheck
 	bash scripts/test-prereqs.sh
 	$(VENV)/bin/pytest -q -m "not slow" -n 2 --dist loadgroup
 

@@ -16,6 +16,7 @@ import re
 import tempfile
 
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 
 from pipeline_ops.console.evidence_page import KIND_WORDS, Asked, Source
 from pipeline_ops.pipeline.evidence.figures import MONEY
@@ -35,7 +36,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def download(source: Source, request: Asked) -> HttpResponse:
+def download(source: Source, request: Asked) -> HttpResponseBase:
     from pipeline_ops.pipeline.evidence.read import evidence  # duckdb: on use only
 
     rows = evidence(source.path, request.narrowed).rows

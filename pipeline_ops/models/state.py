@@ -14,7 +14,7 @@ from pipeline_ops.models.entities import Entity
 from pipeline_ops.models.runs import PipelineRun
 
 
-def _run(related: str) -> models.ForeignKey:
+def _run(related: str) -> models.ForeignKey[PipelineRun | None, PipelineRun | None]:
     return models.ForeignKey(
         PipelineRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text=related,

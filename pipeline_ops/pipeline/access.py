@@ -51,7 +51,8 @@ def access(user) -> Access:
 def _held(user) -> Access:
     from pipeline_ops.models import Membership
 
-    every, roles = None, {}
+    every: str | None = None
+    roles: dict[int, str] = {}
     rows = Membership.objects.filter(Q(user=user) | Q(group__user=user)).values_list(
         "entity_id", "role"
     )

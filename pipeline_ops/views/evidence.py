@@ -11,6 +11,7 @@ is a normal page under the site's CSP (its filter form and downloads work; no sc
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from pipeline_ops.console import evidence_page
@@ -24,7 +25,7 @@ TEMPLATE = "reports/evidence.html"
 
 @report_guard
 def figure_evidence(request: HttpRequest, entity: str, stem: str,
-                    build: int | None = None) -> HttpResponse:  # fmt: skip
+                    build: int | None = None) -> HttpResponseBase:  # fmt: skip
     report, kept = _found(request, entity, stem, build)
     try:
         asked = evidence_page.asked(request.GET)

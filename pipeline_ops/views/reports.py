@@ -20,7 +20,8 @@ from csp.constants import NONE
 from csp.decorators import csp_replace
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils._os import safe_join
 from django.utils.cache import patch_cache_control
@@ -40,11 +41,11 @@ KINDS = {"json": "json", "html": "html", "xlsx": "xlsx", "preview": "html"}
 REPORT_CSP = csp_replace({"script-src": [NONE], "form-action": [NONE], "sandbox": True})
 
 
-def report_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def report_guard(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The one permission check of every report file and page made from one."""
 
     @wraps(view)
-    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not (request.user.is_staff and request.user.has_perm("pipeline_ops.view_report")):
@@ -54,7 +55,7 @@ def report_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return checked
 
 
-def report_file_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def report_file_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The guard of every report file, served under the report's CSP (no script, sandbox)."""
     return REPORT_CSP(report_guard(view))
 
@@ -86,7 +87,7 @@ def report_build_file(request: HttpRequest, entity: str, build: int, filename: s
 
 
 @report_file_view
-def download_report(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def download_report(request: HttpRequest, pk: int, kind: str) -> HttpResponseBase:
     """The admin's buttons: a report's file by row and kind (`preview` opens the HTML at its
     stable address)."""
     if kind not in KINDS:

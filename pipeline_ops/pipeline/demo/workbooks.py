@@ -151,7 +151,7 @@ def _revenue_target(unit: str, count: int, rng: random.Random) -> int:
     expected = sum(
         count * p.weight / total_weight * p.price * 0.87 for p in DEMO_PROGRAMS if p.unit == unit
     )
-    return max(100_000, round(expected * rng.uniform(0.92, 1.12), -5))
+    return max(100_000, int(round(expected * rng.uniform(0.92, 1.12), -5)))
 
 
 def _month_label(rng: random.Random, month: int):

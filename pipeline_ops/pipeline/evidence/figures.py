@@ -12,6 +12,7 @@ No Django here: the report stage, the command and the views all import it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
@@ -74,7 +75,7 @@ class Figure:
         return replace(self, **changes)
 
 
-def parse(kind: str, filters: dict[str, str] | None = None) -> Figure:
+def parse(kind: str, filters: Mapping[str, str | None] | None = None) -> Figure:
     """A Figure from an id's or a request's parts; ValueError names what is wrong."""
     if kind not in KINDS:
         raise ValueError(f"unknown figure {kind!r}: one of {', '.join(KINDS)}")

@@ -12,7 +12,7 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     write_all_atomically({path: write})
 
 
-def write_all_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
+def write_all_atomically(writers: dict[Path, Callable[[Path], object]]) -> None:
     """All or none: every file is written beside its target first, and only when all of
     them were written are they renamed into place (a failure leaves the old set intact)."""
     temps = {}

@@ -87,7 +87,7 @@ def recorded(
                 body(call, ctx)
             return ctx.run
 
-        run.stage = stage  # type: ignore[attr-defined]
+        run.stage = stage
         return run
 
     return wrap

@@ -14,7 +14,7 @@ A stage that ends because of a stop is recorded `cancelled`, and so is every run
 from __future__ import annotations
 
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from django.db import DatabaseError
 from django.utils import timezone
@@ -82,13 +82,13 @@ def _innermost_stopped(run: PipelineRun) -> str | None:
     return (_innermost_stopped(child) or child.stage) if child is not None else None
 
 
-def watch(run: PipelineRun) -> object:
+def watch(run: PipelineRun) -> Token[list | None]:
     """Make `run`'s top-level run the one `requested()` checks; returns a reset token."""
     return _root.set([root_of(run).pk, 0.0, False])
 
 
-def unwatch(token: object) -> None:
-    _root.reset(token)  # type: ignore[arg-type]
+def unwatch(token: Token[list | None]) -> None:
+    _root.reset(token)
 
 
 def requested() -> bool:

@@ -167,7 +167,7 @@ class _Lanes:
 
 def _write_sheets(
     con, book: Workbook, sheets: dict[int, str], base: dict, staging: Path
-) -> tuple[dict[str, int], dict[int, int | None]]:
+) -> tuple[dict[str, int], dict[int, int | SheetProblem | None]]:
     """REFERENSI and every month sheet, each read, typed and written by one of WORKERS
     threads. Results are taken in sheet order, so the error raised is the one a sequential
     pass would have met first."""

@@ -10,6 +10,7 @@ Blocked months (the month-state record) are withheld from a longer report, named
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pipeline_ops.models import PipelineRun, Report
@@ -38,7 +39,7 @@ from pipeline_ops.pipeline.stages.present import run_present
 from pipeline_ops.pipeline.state import read as state
 
 
-def build_report(con, period: Period, warnings: list[str], withheld: list[dict] = ()) -> dict:
+def build_report(con, period: Period, warnings: list[str], withheld: Sequence[dict] = ()) -> dict:
     """Every number of the report, as the report JSON contract (docs/reports.md), without
     the `withheld` months (a like-for-like `previous` is then unknown: null)."""
     year = period.year
