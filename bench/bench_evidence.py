@@ -51,6 +51,7 @@ def _paired_builds() -> dict[str, list[float]]:
     """Seconds of each variant's yearly build, one list per variant, a round per index."""
     from pipeline_ops.pipeline.stages.report import run_report
 
+    run_report(ENTITY, YEAR, None, report_type="yearly")  # warm: imports, templates, caches
     found: dict[str, list[float]] = {name: [] for name in VARIANTS}
     for _ in range(ROUNDS):
         for name in VARIANTS:
