@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from pipeline_ops.console.evidence_downloads import XLSX_ROWS
 from pipeline_ops.console.evidence_page import amount_text
 from pipeline_ops.models import Entity, Report, ReportBuild, WorkbookVersion
 from pipeline_ops.pipeline.evidence.figures import parse_id
@@ -405,6 +406,19 @@ def test_any_figure_of_a_120k_order_year_pages_its_orders_and_totals_them_all(
         assert f"Total of all {number(orders)} " in html, query  # the report's own style
         body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
         assert 0 < body.count("<tr") <= 50, query
+
+
+def test_an_xlsx_download_too_big_to_write_in_a_request_points_to_the_csv(
+    entity, data_dir, viewing
+):
+    big_year(entity, data_dir, orders=XLSX_ROWS + 12)  # `orders` counts BATAL ones too
+    response = viewing.get("/reports/IONS/IONS-2026/evidence/?figure=orders&format=xlsx")
+    assert response.status_code == 413
+    text = response.content.decode()
+    assert "10,012 orders are too many" in text and "CSV" in text and "\n" not in text
+    assert (
+        viewing.get("/reports/IONS/IONS-2026/evidence/?figure=orders&format=csv").status_code == 200
+    )
 
 
 def test_pages_hold_fifty_orders_and_link_each_other(entity, data_dir, viewing):

@@ -34,11 +34,22 @@ COLUMNS = (
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# openpyxl writes cell by cell, ≈1 s a thousand rows on this machine (make bench): beyond
+# this a request would outlast a proxy's timeout. Bigger figures: the CSV, or the report's
+# own XLSX, whose Orders sheet holds every order of the report.
+XLSX_ROWS = 10_000
 
 
 def download(source: Source, request: Asked) -> HttpResponseBase:
     from pipeline_ops.pipeline.evidence.read import evidence  # duckdb: on use only
 
+    if request.format == "xlsx":
+        count = evidence(source.path, request.narrowed, limit=0).count
+        if count > XLSX_ROWS:
+            line = (f"{count:,} orders are too many for a spreadsheet download here (at most"
+                    f" {XLSX_ROWS:,}): download the CSV, or the report's XLSX, whose Orders"
+                    " sheet holds every order.")  # fmt: skip
+            return HttpResponse(line, status=413, content_type="text/plain; charset=utf-8")
     rows = evidence(source.path, request.narrowed).rows
     headers = [h.format(kind=f"{KIND_WORDS[request.figure.kind]} (part of the figure)")
                for _, h, _ in COLUMNS]  # fmt: skip
