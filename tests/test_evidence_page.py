@@ -33,6 +33,7 @@ from pipeline_ops.pipeline.evidence.store import COLUMNS
 from pipeline_ops.pipeline.reports.labels import number
 from pipeline_ops.pipeline.reports.links import evidence_link, evidence_query
 from pipeline_ops.pipeline.stages.present import render_html
+from tests.warehouse_fixtures import more_cancelled_february_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -162,15 +163,7 @@ def test_a_unit_reports_evidence_never_shows_another_units_orders(warehouse, ent
 
 def test_a_rebuilt_reports_old_build_keeps_its_own_evidence(monthly, warehouse, viewing):
     before = report_json(monthly)["orders"]["total"]
-    with duckdb.connect(str(warehouse)) as con:  # 7 more TM orders in February, cancelled
-        con.execute(
-            "INSERT INTO mart_order_evidence SELECT * REPLACE ('X-' || invoice AS invoice,"
-            " true AS is_cancelled, 'BATAL' AS status, 0 AS revenue, 0 AS collected,"
-            " 0 AS outstanding, 0 AS enrollments) FROM mart_order_evidence"
-            " WHERE year = 2026 AND month = 2 AND unit = 'TM' LIMIT 7"
-        )
-        con.execute("UPDATE mart_revenue_monthly SET orders = orders + 7, cancelled ="
-                    " cancelled + 7 WHERE year = 2026 AND month = 2 AND unit = 'TM'")  # fmt: skip
+    more_cancelled_february_orders(warehouse)
     report = build_report("--month", "2")
     old, new = ReportBuild.objects.order_by("id")
     counts = {}

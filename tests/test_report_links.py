@@ -9,7 +9,6 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -20,6 +19,7 @@ from django.utils import timezone
 from pipeline_ops.admin.display import local_time
 from pipeline_ops.models import Entity, PipelineRun, Report, ReportBuild
 from pipeline_ops.pipeline.reports.links import build_path, stable_path
+from tests.warehouse_fixtures import more_cancelled_february_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -57,15 +57,7 @@ def built(warehouse, entity, data_dir) -> Report:
 @pytest.fixture
 def rebuilt(built, warehouse, entity) -> Report:
     """Built again after the numbers changed and a new workbook was extracted."""
-    with duckdb.connect(str(warehouse)) as con:  # 7 more TM orders in February, cancelled
-        con.execute(
-            "INSERT INTO mart_order_evidence SELECT * REPLACE ('X-' || invoice AS invoice,"
-            " true AS is_cancelled, 'BATAL' AS status, 0 AS revenue, 0 AS collected,"
-            " 0 AS outstanding, 0 AS enrollments) FROM mart_order_evidence"
-            " WHERE year = 2026 AND month = 2 AND unit = 'TM' LIMIT 7"
-        )
-        con.execute("UPDATE mart_revenue_monthly SET orders = orders + 7, cancelled ="
-                    " cancelled + 7 WHERE year = 2026 AND month = 2 AND unit = 'TM'")  # fmt: skip
+    more_cancelled_february_orders(warehouse)
     extracted(entity, SECOND_HASH)
     return build_report()
 

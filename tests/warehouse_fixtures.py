@@ -248,3 +248,18 @@ def warehouse(built_warehouse: BuiltWarehouse, data_dir: Path, entity) -> Path:
     shutil.copyfile(built_warehouse.path, target)
     restore_month_states(built_warehouse, entity)
     return target
+
+
+def more_cancelled_february_orders(warehouse: Path, count: int = 7) -> None:
+    """`count` more TM orders in February 2026, cancelled, in both marts a report reads (so
+    its evidence still adds up): the numbers change as a new workbook would change them."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "INSERT INTO mart_order_evidence SELECT * REPLACE ('X-' || invoice AS invoice,"
+            " true AS is_cancelled, 'BATAL' AS status, 0 AS revenue, 0 AS collected,"
+            " 0 AS outstanding, 0 AS enrollments) FROM mart_order_evidence"
+            " WHERE year = 2026 AND month = 2 AND unit = 'TM' LIMIT ?", [count],
+        )  # fmt: skip
+        con.execute("UPDATE mart_revenue_monthly SET orders = orders + ?, cancelled ="
+                    " cancelled + ? WHERE year = 2026 AND month = 2 AND unit = 'TM'",
+                    [count, count])  # fmt: skip
