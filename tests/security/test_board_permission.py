@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.template import RequestContext, Template
 from django.test import RequestFactory
 
-from pipeline_ops.models import Entity
+from pipeline_ops.models import Entity, Membership
 from pipeline_ops.pipeline.roles import setup_roles
 from pipeline_ops.pipeline.runs.notify import VIEWERS_GROUP
 
@@ -48,6 +48,7 @@ def test_a_report_viewer_sees_the_freshness_board(client, secret_entity):
     setup_roles()
     viewer = User.objects.create_user("vic", password="pw", is_staff=True)
     viewer.groups.add(Group.objects.get(name=VIEWERS_GROUP))
+    Membership.objects.create(user=viewer, entity=secret_entity, role="viewer")  # issue #25
     client.force_login(viewer)
     page = client.get("/admin/").content.decode()
     assert "Freshness" in page and CODE in page

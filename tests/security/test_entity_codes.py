@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.urls import reverse
 
-from pipeline_ops.models import Entity
+from pipeline_ops.models import Entity, Membership
 from pipeline_ops.pipeline.cli import parse_entity
 from pipeline_ops.pipeline.entities import ENTITY_CODE_RE
 from tests.worker import ROOT, worker_env
@@ -81,6 +81,7 @@ def test_an_entity_manager_who_is_not_superuser_cannot_repoint_its_source_folder
     user = User.objects.create_user("ed", password="pw", is_staff=True)
     for codename in ("view_entity", "change_entity"):
         user.user_permissions.add(Permission.objects.get(codename=codename))
+    Membership.objects.create(user=user, entity=entity, role="operator")  # issue #25
     client.force_login(user)
     url = reverse("admin:pipeline_ops_entity_change", args=[entity.pk])
     data = {"code": "IONS", "name": "renamed", "source_dir": "/etc", "active": "on"}

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipeline_ops.models import PipelineRun
+from pipeline_ops.pipeline import access
 from pipeline_ops.pipeline.runs.launch import Work, create_queued_run
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,8 @@ def runs(entity) -> tuple[PipelineRun, PipelineRun]:
 def buttons(user: User, run: PipelineRun) -> str:
     request = RequestFactory().get("/")
     request.user = user
-    context = {"original": run, "perms": PermWrapper(user)}
+    operates = access.may(user, run.entity_id, access.OPERATE)  # as the run page asks
+    context = {"original": run, "perms": PermWrapper(user), "operates": operates}
     return render_to_string("admin/pipeline_ops/run_controls.html", context, request=request)
 
 
