@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline_ops.pipeline.errors import PipelineError
@@ -48,7 +47,9 @@ def evidence_table(con: duckdb.DuckDBPyConnection, report: dict) -> pa.Table:
 
 def _check(table: pa.Table, report: dict) -> None:
     columns = ("revenue", "collected", "outstanding", "enrollments")
-    sums = tuple(int(pc.sum(table[c]).as_py() or 0) for c in columns)
+    # Python's own integers: Arrow's int64 sum wraps past 9.2e18, which a year of the largest
+    # amounts a workbook may hold reaches (tests/test_huge_numbers.py).
+    sums = tuple(sum(v or 0 for v in table[c].to_pylist()) for c in columns)
     revenue, orders = report["revenue"], report["orders"]
     expected = (revenue["actual"], revenue["collected"], revenue["outstanding"],
                 orders["total"] - orders["cancelled"], orders["total"])  # fmt: skip
