@@ -61,6 +61,8 @@ def allowed(user, queryset, role: str) -> list[Schedule]:
 
 
 def _entity_code(schedule: Schedule) -> str | None:
+    """The entity a product schedule runs for; None for other work or stored arguments this
+    admin would not save."""
     if schedule.func != schedules.TASK:
         return None
     try:
@@ -86,10 +88,5 @@ def last_runs(queryset) -> dict[int, PipelineRun]:
 def _made_by(schedule: Schedule, launched: QuerySet) -> QuerySet | None:
     if schedule.func == schedules.NIGHTLY_TASK:
         return launched.filter(stage="sync")
-    if schedule.func != schedules.TASK:
-        return None
-    try:
-        args, _ = _arguments(schedule)
-    except PipelineError:
-        return None  # a schedule this admin would not save: it made no run of ours
-    return launched.filter(entity__code=args[1])
+    entity = _entity_code(schedule)  # None: not an entity's, or one this admin would not save
+    return None if entity is None else launched.filter(entity__code=entity)
